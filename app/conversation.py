@@ -1,0 +1,54 @@
+"""A conversation in memory: the turns a person sees and the history sent to Ollama.
+
+Shared by the store (which saves turns), the chat screen (which builds requests from them) and
+the conversation view (which draws them). No UI, no HTTP, no SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from app.protocol import ChatMessage, ChatStats
+
+
+class TurnState(StrEnum):
+    COMPLETE = "complete"
+    STREAMING = "streaming"  # a reply still arriving (or cut off by a crash: see INTERRUPTED)
+    STOPPED = "stopped"  # the person stopped it
+    INTERRUPTED = "interrupted"  # the connection or the process died mid-reply
+    ERROR = "error"  # the server answered with an error
+
+
+@dataclass(slots=True)
+class Turn:
+    """One message of a conversation. Mutable: a streaming reply grows in place."""
+
+    role: str  # "user" | "assistant" | "system"
+    content: str
+    model: str = ""  # for assistant turns: the model that wrote it
+    state: TurnState = TurnState.COMPLETE
+    error: str = ""  # why it ended, for STOPPED / INTERRUPTED / ERROR
+    thinking: str = ""
+    stats: ChatStats | None = None
+    images: tuple[str, ...] = ()
+    id: int | None = None  # row id once stored
+    created_at: float = field(default=0.0)
+
+    def to_chat_message(self) -> ChatMessage:
+        return ChatMessage(self.role, self.content, self.images)
+
+
+def history(turns: list[Turn], system: str = "") -> tuple[ChatMessage, ...]:
+    """The `messages` to send: an optional system prompt, then every turn with text.
+
+    Failed replies with no text are left out (they carry nothing the model said); partial
+    replies are kept, as `ollama run` keeps them.
+    """
+    messages = [ChatMessage("system", system)] if system else []
+    messages.extend(
+        turn.to_chat_message()
+        for turn in turns
+        if turn.role != "system" and (turn.content or turn.images)
+    )
+    return tuple(messages)

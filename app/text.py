@@ -1,0 +1,74 @@
+"""Pure text helpers: terminal safety for untrusted text, and conversation titles.
+
+Textual passes ESC sequences inside widget text through to the terminal, so every string from
+a model or the database goes through `sanitize()` before it is drawn. Text is stored raw.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ESC-introduced sequences: CSI (colours, cursor moves), OSC (titles, clipboard, hyperlinks),
+# DCS/SOS/PM/APC strings, and two-character escapes. An OSC/DCS string ends at BEL or ST.
+_ESCAPE = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]                 # CSI ... final byte
+    | \x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\|$)  # OSC / DCS / SOS / PM / APC ... BEL or ST
+    | \x1b[ -/]*[0-~]                      # nF / Fp / Fe / Fs escapes
+    | \x9b[0-?]*[ -/]*[@-~]                # 8-bit CSI
+    | [\x90\x9d\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|$)  # 8-bit string controls
+    """,
+    re.VERBOSE,
+)
+# Every other C0/C1 control except tab and newline; a lone ESC left over goes too.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A trailing escape sequence that may still be completed by the next chunk of a stream.
+_INCOMPLETE_TAIL = re.compile(
+    r"(?:\x1b(?:\[[0-?]*[ -/]*|[\]PX^_][^\x07\x1b]*|[ -/]*)?|\x1b[\]PX^_][^\x07]*\x1b)\Z"
+)
+
+
+def sanitize(text: str) -> str:
+    """Remove terminal escape sequences and control characters; keep tabs and newlines.
+
+    `\\r\\n` becomes `\\n`; a lone `\\r` (which would move the cursor) is dropped.
+    """
+    if text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n")
+    return _CONTROL.sub("", _ESCAPE.sub("", text))
+
+
+class StreamSanitizer:
+    """`sanitize()` for text arriving in pieces: an escape sequence split across two pieces
+    is held back until it is complete, so no fragment of it leaks into the view."""
+
+    __slots__ = ("_held",)
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        text = self._held + piece
+        self._held = ""
+        if "\x1b" in text[-256:] or text.endswith("\r"):
+            tail = _INCOMPLETE_TAIL.search(text, max(0, len(text) - 4096))
+            if tail and tail.start() < len(text):
+                self._held = text[tail.start() :]
+                text = text[: tail.start()]
+            elif text.endswith("\r"):
+                self._held, text = "\r", text[:-1]
+        return sanitize(text)
+
+    def flush(self) -> str:
+        text, self._held = self._held, ""
+        return sanitize(text)
+
+
+def make_title(text: str, limit: int = 48) -> str:
+    """A one-line title from the first user message, shortened at a word boundary."""
+    line = " ".join(sanitize(text).split())
+    if len(line) <= limit:
+        return line or "New conversation"
+    cut = line.rfind(" ", 0, limit - 1)
+    return line[: cut if cut > limit // 2 else limit - 1].rstrip(" ,.;:") + "…"
