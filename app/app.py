@@ -1,0 +1,44 @@
+"""The App: theme, stylesheets and wiring. Behaviour lives in the screens and widgets."""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from app.client import OllamaClient
+from app.config import Settings
+from app.paths import STYLES_DIR
+from app.screens.chat import ChatScreen
+from app.store import Store, StoreError
+from app.store_writer import StoreWriter
+
+
+class OllamaTui(App[None]):
+    TITLE = "ollama-tui"
+    CSS_PATH = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, settings: Settings, client: OllamaClient, store: Store) -> None:
+        super().__init__()
+        self.settings = settings
+        self.client = client
+        self.store = store
+        self.writer = StoreWriter(store, self._store_error)
+
+    def get_default_screen(self) -> ChatScreen:
+        return ChatScreen(self.settings, self.client, self.writer)
+
+    def _store_error(self, error: StoreError) -> None:
+        self.notify(str(error), title="Conversation storage", severity="error", timeout=15, markup=False)
+
+    async def on_unmount(self) -> None:
+        self.writer.close()
+        await self.client.aclose()
+
+
+def make_app(settings: Settings, client: OllamaClient | None = None, store: Store | None = None) -> OllamaTui:
+    """Build the app as the command line does; tests pass their own client and store."""
+    if client is None:
+        client = OllamaClient(settings.host, api_key=settings.api_key)
+    if store is None:
+        store = Store.open(settings.data_dir) if settings.data_dir else Store.memory()
+    return OllamaTui(settings, client, store)

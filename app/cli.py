@@ -1,0 +1,59 @@
+"""The command line: `ollama-tui [options]` starts the app; sub-commands work without it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from app import __version__
+from app.config import Settings
+from app.host import parse_host
+from app.paths import default_data_dir
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ollama-tui",
+        description="Chat with local models served by Ollama, full-screen in the terminal.",
+        epilog="Environment: OLLAMA_HOST (server address, as Ollama's own clients read it), "
+        "OLLAMA_API_KEY (sent as a bearer token).",
+    )
+    parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
+    parser.add_argument("--host", metavar="URL", help="Ollama server (default: OLLAMA_HOST, else http://127.0.0.1:11434)")
+    parser.add_argument("-m", "--model", metavar="NAME", help="model for the first message (default: the last one used)")
+    parser.add_argument("--data-dir", metavar="PATH", type=Path, help=f"where conversations are kept (default: {default_data_dir()})")
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="reopen the most recent conversation")
+    resume.add_argument("--session", metavar="ID", type=int, help="reopen the conversation with this id")
+    parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=parse_host(args.host if args.host is not None else os.environ.get("OLLAMA_HOST")),
+        model=args.model,
+        data_dir=args.data_dir or default_data_dir(),
+        api_key=os.environ.get("OLLAMA_API_KEY") or None,
+        continue_last=args.continue_last,
+        session_id=args.session,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_from(args)
+    from app.app import make_app  # Textual loads only when the app runs
+
+    app = make_app(settings)
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        return 130
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""The settings one run of the app starts with, defaults in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+FLUSH_SECONDS = 1 / 30  # how often streamed tokens reach the view: about once a frame
+CHECKPOINT_SECONDS = 1.0  # how often a streaming reply is saved
+RECONNECT_SECONDS = 2.0  # how often an unreachable server is tried again
+HEALTH_SECONDS = 10.0  # how often a reachable server is checked while idle
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = DEFAULT_HOST  # base URL, already parsed from OLLAMA_HOST / --host
+    model: str | None = None  # model asked for on the command line
+    data_dir: Path | None = None  # None: the store is in memory
+    api_key: str | None = None
+    continue_last: bool = False
+    session_id: int | None = None

@@ -1,0 +1,40 @@
+"""Textual messages shared across widgets and workers. Small dataclasses, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from app.conversation import Turn
+from app.protocol import ChatStats, ModelInfo
+
+
+@dataclass
+class ServerStatus(Message):
+    """The connection watcher's latest word on the server."""
+
+    reachable: bool
+    version: str = ""
+    models: tuple[ModelInfo, ...] = ()
+    error: str = ""
+
+
+@dataclass
+class ReplyChunk(Message):
+    """Text that arrived for a streaming reply since the last flush."""
+
+    turn: Turn
+    content: str
+    thinking: str = ""
+
+
+@dataclass
+class ReplyEnded(Message):
+    """A reply is over: finished (stats set), stopped, interrupted or failed (error set)."""
+
+    turn: Turn
+    stats: ChatStats | None = None
+    error: str = ""
+    stopped: bool = False
+    unreachable: bool = False

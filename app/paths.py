@@ -1,0 +1,19 @@
+"""Where things live: the user data directory and the stylesheets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+APP_NAME = "ollama-tui"
+
+# Installed from a wheel the stylesheets are the `app.styles` package; in a source checkout they
+# are the top-level `styles/` folder beside `app/`.
+_PACKAGED = Path(__file__).parent / "styles"
+STYLES_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parent.parent / "styles"
+
+
+def default_data_dir() -> Path:
+    """The user data directory (`XDG_DATA_HOME` moves it on Linux)."""
+    return Path(user_data_dir(APP_NAME, appauthor=False))

@@ -1,0 +1,60 @@
+"""The model picker: local models from `/api/tags`, the current one marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from app.protocol import ModelInfo
+from app.text import human_size, sanitize
+
+NO_MODELS = "No models installed.\nGet one with: ollama pull llama3.2"
+UNREACHABLE = "Models appear when Ollama is reachable."
+
+
+class ModelPicker(OptionList):
+    """Lists models; choosing one posts `ModelPicker.Chosen`. The screen decides what follows."""
+
+    @dataclass
+    class Chosen(Message):
+        name: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._models: tuple[ModelInfo, ...] = ()
+        self._current = ""
+        self._reachable = True
+
+    def show(self, models: tuple[ModelInfo, ...], current: str, reachable: bool = True) -> None:
+        """Redraw the list; keeps the highlight on the same model where it can."""
+        if (models, current, reachable) == (self._models, self._current, self._reachable):
+            return
+        highlighted = self.highlighted_option.id if self.highlighted_option else None
+        self._models, self._current, self._reachable = models, current, reachable
+        if not models:
+            self.set_options([Option(NO_MODELS if reachable else UNREACHABLE, disabled=True)])
+            return
+        self.set_options(self._option(model) for model in models)
+        ids = [model.name for model in models]
+        target = highlighted if highlighted in ids else current if current in ids else ids[0]
+        self.highlighted = ids.index(target)
+
+    def _option(self, model: ModelInfo) -> Option:
+        current = model.name == self._current
+        details = [model.parameter_size, model.quantization_level, human_size(model.size) if model.size else ""]
+        label = Content.assemble(
+            ("● " if current else "  ") + sanitize(model.name),
+            ("\n    " + " · ".join(sanitize(part) for part in details if part), "$text-muted"),
+        )
+        return Option(label.stylize("bold", 0, len(model.name) + 2) if current else label, id=model.name)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Chosen(event.option.id))

@@ -1,0 +1,43 @@
+"""The multi-line input: Enter sends, Ctrl+J (or Alt+Enter) inserts a newline, paste works."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    BINDINGS = [
+        Binding("ctrl+j", "newline", "Newline"),
+        Binding("alt+enter,shift+enter", "newline", "Newline", show=False),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        text: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            placeholder="Send a message (/help for commands)",
+        )
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":  # Enter sends; a pasted newline arrives as a Paste event instead
+            event.stop()
+            event.prevent_default()
+            if self.text.strip():
+                self.post_message(self.Submitted(self.text))
+            return
+        await super()._on_key(event)
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)

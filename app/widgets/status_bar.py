@@ -1,0 +1,35 @@
+"""The status line: host, whether it answers (and its version), current model, last speed."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from app.text import sanitize
+
+
+class StatusBar(Static):
+    host: reactive[str] = reactive("")
+    reachable: reactive[bool | None] = reactive(None)  # None: not known yet
+    version: reactive[str] = reactive("")
+    model: reactive[str] = reactive("")
+    speed: reactive[str] = reactive("")
+    notice: reactive[str] = reactive("")  # e.g. the store's degraded mode
+
+    def render(self) -> Content:
+        parts: list[str | tuple[str, str]] = [(" ollama-tui ", "bold reverse"), "  ", sanitize(self.host)]
+        if self.reachable is None:
+            parts.append(("  connecting…", "$text-muted"))
+        elif self.reachable:
+            parts.append(("  ● connected", "$success"))
+            if self.version:
+                parts.append((f" (Ollama {sanitize(self.version)})", "$text-muted"))
+        else:
+            parts.append(("  ● unreachable", "$error"))
+        parts += [("  model ", "$text-muted"), (sanitize(self.model) or "none", "bold")]
+        if self.speed:
+            parts.append((f"  {self.speed}", "$text-muted"))
+        if self.notice:
+            parts.append((f"  {sanitize(self.notice)}", "$warning"))
+        return Content.assemble(*parts)
