@@ -72,3 +72,13 @@ def make_title(text: str, limit: int = 48) -> str:
         return line or "New conversation"
     cut = line.rfind(" ", 0, limit - 1)
     return line[: cut if cut > limit // 2 else limit - 1].rstrip(" ,.;:") + "…"
+
+
+def human_size(size: int) -> str:
+    """Bytes as `ollama list` shows them: decimal units, one decimal place above a kilobyte."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
