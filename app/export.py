@@ -1,0 +1,237 @@
+"""Conversation transcripts: Markdown to read, JSON to keep or move to another machine.
+
+The JSON `messages` list has Ollama's shape (role, content, optional images and thinking), so
+it can be sent to `/api/chat` as it is; each message also carries `model`, `state`,
+`created_at`, and `error` / `stats` when set, which Ollama ignores. `from_json` also reads a
+bare Ollama `messages` list or `{"messages": [...]}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from app import __version__
+from app.conversation import Turn, TurnState
+from app.protocol import ChatMessage, ChatStats
+from app.store import ConversationInfo
+from app.text import sanitize
+
+FORMAT = "ollama-tui-conversation"
+FORMAT_VERSION = 1
+ROLES = ("assistant", "system", "tool", "user")
+
+_STATE_NOTES = {
+    TurnState.STREAMING: "Still being written when exported",
+    TurnState.STOPPED: "Stopped before the end",
+    TurnState.INTERRUPTED: "Interrupted",
+    TurnState.ERROR: "Failed",
+}
+# JSON escapes C0 controls itself; C1 controls (8-bit CSI and friends) it leaves raw.
+_C1_CONTROL = re.compile(r"[\x7f-\x9f]")
+
+
+# Markdown
+
+
+def to_markdown(info: ConversationInfo, turns: list[Turn]) -> str:
+    """A readable transcript; message text stays Markdown, stripped of terminal controls."""
+    details = [f"{len(turns)} messages"]
+    if info.model:
+        details.append(f"model {sanitize(info.model)}")
+    details.append(f"created {_local_time(info.created_at)}")
+    details.append(f"updated {_local_time(info.updated_at)}")
+    parts = [f"# {sanitize(info.title) or 'Untitled conversation'}", f"*{' · '.join(details)}*"]
+    if info.system:
+        parts.append(f"**System prompt**\n\n{_quote(sanitize(info.system))}")
+    parts.extend(_markdown_turn(turn, info.model) for turn in turns)
+    return "\n\n".join(parts) + "\n"
+
+
+def _markdown_turn(turn: Turn, default_model: str) -> str:
+    parts = [f"### {_speaker(turn, default_model)}"]
+    if turn.thinking:
+        parts.append(f"> **Thinking**\n>\n{_quote(sanitize(turn.thinking))}")
+    if turn.content:
+        parts.append(sanitize(turn.content))
+    if turn.images:
+        count = len(turn.images)
+        parts.append(f"*[{count} image{'s' if count > 1 else ''} attached]*")
+    note = _STATE_NOTES.get(turn.state)
+    if note:
+        parts.append(f"> *{note}{': ' + sanitize(turn.error) if turn.error else '.'}*")
+    return "\n\n".join(parts)
+
+
+def _speaker(turn: Turn, default_model: str) -> str:
+    if turn.role == "user":
+        return "You"
+    if turn.role == "assistant":
+        model = sanitize(turn.model or default_model)
+        return f"{model} (assistant)" if model else "Assistant"
+    return turn.role.capitalize()
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
+def _local_time(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "unknown"
+
+
+# JSON out
+
+
+def to_json(info: ConversationInfo, turns: list[Turn]) -> str:
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "app_version": __version__,
+        "title": info.title,
+        "created_at": _iso_time(info.created_at),
+        "updated_at": _iso_time(info.updated_at),
+        "model": info.model,
+        "system": info.system,
+        "options": dict(info.options),
+        "messages": [_message_json(turn) for turn in turns],
+    }
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    # Keep the file safe to `cat`: escape what a terminal could take as a control sequence.
+    return _C1_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+
+
+def _message_json(turn: Turn) -> dict[str, Any]:
+    body = ChatMessage(turn.role, turn.content, turn.images, turn.thinking).to_json()
+    body.update(model=turn.model, state=turn.state.value, created_at=_iso_time(turn.created_at))
+    if turn.error:
+        body["error"] = turn.error
+    if turn.stats:
+        stats = asdict(turn.stats)
+        body["stats"] = {key: value for key, value in stats.items() if value is not None}
+    return body
+
+
+def _iso_time(timestamp: float) -> str | None:
+    if not timestamp:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="microseconds")
+
+
+# JSON in
+
+
+def from_json(text: str) -> tuple[ConversationInfo, list[Turn]]:
+    """Read a conversation exported by `to_json`, or a plain Ollama `messages` list.
+
+    Raises ValueError with a sentence naming what is wrong and where. The returned info has
+    id 0; a leading system message becomes the system prompt when no other is given.
+    """
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"The file is not valid JSON ({error.msg} at line {error.lineno},"
+            f" column {error.colno})."
+        ) from None
+    meta, messages = _split_document(document)
+    turns = [
+        _turn_from_json(message, f"Message {number}")
+        for number, message in enumerate(messages, start=1)
+    ]
+    where = "The conversation"
+    system = _field(meta, "system", str, where, "")
+    if "system" not in meta and turns and turns[0].role == "system":
+        system = turns.pop(0).content
+    model = _field(meta, "model", str, where, "") or next(
+        (turn.model for turn in reversed(turns) if turn.model), ""
+    )
+    info = ConversationInfo(
+        id=0,
+        title=_field(meta, "title", str, where, ""),
+        created_at=_time(meta, "created_at", where),
+        updated_at=_time(meta, "updated_at", where),
+        model=model,
+        system=system,
+        options=tuple(_field(meta, "options", dict, where, {}).items()),
+        message_count=len(turns),
+    )
+    return info, turns
+
+
+def _split_document(document: Any) -> tuple[dict[str, Any], list[Any]]:
+    if isinstance(document, list):
+        return {}, document
+    if not isinstance(document, dict) or "messages" not in document:
+        raise ValueError(
+            'Expected a conversation: an object with a "messages" list, or a list of messages.'
+        )
+    if document.get("format", FORMAT) != FORMAT:
+        raise ValueError(f"This is not an ollama-tui conversation (format {document['format']!r}).")
+    version = document.get("format_version", FORMAT_VERSION)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"This file was written by a newer version of ollama-tui (format version {version!r})."
+        )
+    messages = document["messages"]
+    if not isinstance(messages, list):
+        raise ValueError('"messages" must be a list.')
+    return document, messages
+
+
+def _turn_from_json(message: Any, where: str) -> Turn:
+    if not isinstance(message, dict):
+        raise ValueError(f'{where} must be an object with "role" and "content".')
+    role = message.get("role")
+    if role not in ROLES:
+        raise ValueError(f'{where}: "role" must be one of {", ".join(ROLES)}, not {role!r}.')
+    images = _field(message, "images", list, where, [])
+    if not all(isinstance(image, str) for image in images):
+        raise ValueError(f'{where}: "images" must be a list of base64 strings.')
+    state = _field(message, "state", str, where, TurnState.COMPLETE.value)
+    try:
+        state = TurnState(state)
+    except ValueError:
+        raise ValueError(f'{where}: unknown "state" {state!r}.') from None
+    stats = _field(message, "stats", dict, where, None)
+    return Turn(
+        role=role,
+        content=_field(message, "content", str, where, ""),
+        model=_field(message, "model", str, where, ""),
+        state=state,
+        error=_field(message, "error", str, where, ""),
+        thinking=_field(message, "thinking", str, where, ""),
+        stats=None if stats is None else ChatStats.from_json(stats),
+        images=tuple(images),
+        created_at=_time(message, "created_at", where),
+    )
+
+
+_KIND_NAMES = {str: "a string", list: "a list", dict: "an object"}
+
+
+def _field(body: dict[str, Any], key: str, kind: type, where: str, default: Any) -> Any:
+    value = body.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise ValueError(f'{where}: "{key}" must be {_KIND_NAMES[kind]}.')
+    return value
+
+
+def _time(body: dict[str, Any], key: str, where: str) -> float:
+    """Seconds since the epoch from an ISO 8601 string (naive means UTC) or a number."""
+    value = body.get(key)
+    if value is None:
+        return 0.0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f'{where}: "{key}" is not a date and time ({value!r}).') from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
