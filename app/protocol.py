@@ -6,6 +6,7 @@ Pure data and parsing; no HTTP and no UI. Every response field is optional on th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,3 +115,227 @@ class ModelInfo:
     modified_at: str = ""
     digest: str = ""
     capabilities: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateRequest:
+    """A single-prompt completion for `/api/generate`."""
+
+    model: str
+    prompt: str
+    system: str | None = None  # None: the model's own system prompt
+    images: tuple[str, ...] = ()  # base64 without a data: prefix
+    options: tuple[tuple[str, Any], ...] = ()
+    think: bool | str | None = None
+    keep_alive: str | int | None = None
+    format: str | JSON | None = None
+
+    def to_json(self) -> JSON:
+        body: JSON = {"model": self.model, "prompt": self.prompt, "stream": True}
+        if self.system is not None:
+            body["system"] = self.system
+        if self.images:
+            body["images"] = list(self.images)
+        if self.options:
+            body["options"] = dict(self.options)
+        if self.think is not None:
+            body["think"] = self.think
+        if self.keep_alive is not None:
+            body["keep_alive"] = self.keep_alive
+        if self.format is not None:
+            body["format"] = self.format
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDetails:
+    """What `/api/show` tells about one model."""
+
+    name: str
+    capabilities: tuple[str, ...] = ()  # "completion", "tools", "thinking", "vision", ...
+    family: str = ""
+    parameter_size: str = ""
+    quantization_level: str = ""
+    context_length: int | None = None  # the trained maximum, not the loaded window
+    parameters: str = ""  # Modelfile PARAMETER lines as plain text
+    template: str = ""
+    license: str = ""
+    system: str = ""
+
+    @classmethod
+    def from_json(cls, name: str, body: JSON) -> ModelDetails:
+        details = _object(body.get("details"))
+        info = _object(body.get("model_info"))
+        return cls(
+            name=name,
+            capabilities=_strings(body.get("capabilities")),
+            family=_text(details, "family"),
+            parameter_size=_text(details, "parameter_size"),
+            quantization_level=_text(details, "quantization_level"),
+            context_length=_integer(info, f"{_text(info, 'general.architecture')}.context_length"),
+            parameters=_text(body, "parameters"),
+            template=_text(body, "template"),
+            license=_text(body, "license"),
+            system=_text(body, "system"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunningModel:
+    """A model loaded in memory, as `/api/ps` lists it."""
+
+    name: str
+    size: int = 0  # bytes in memory
+    size_vram: int = 0  # less than `size`: partly on the CPU, slow
+    expires_at: str = ""
+    context_length: int | None = None  # the window actually allocated (newer servers)
+
+    @classmethod
+    def from_json(cls, entry: JSON) -> RunningModel:
+        return cls(
+            name=_text(entry, "name") or _text(entry, "model"),
+            size=_integer(entry, "size") or 0,
+            size_vram=_integer(entry, "size_vram") or 0,
+            expires_at=_text(entry, "expires_at"),
+            context_length=_integer(entry, "context_length"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PullProgress:
+    """One status line of `/api/pull`. Byte counts are missing until a layer starts."""
+
+    status: str
+    digest: str = ""
+    total: int | None = None
+    completed: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status == "success"
+
+
+class StreamLineError(Exception):
+    """An `{"error": ...}` line in a stream: the server failed after answering 200."""
+
+
+class MalformedLine(Exception):
+    """A response line that is not a JSON object of the expected shape."""
+
+
+def parse_chat_line(line: str) -> ChatChunk:
+    """One NDJSON line of `/api/chat`. Raises StreamLineError or MalformedLine."""
+    data = _load(line)
+    message = data.get("message")
+    if message is None:
+        return _chunk(line, data, "", "")
+    if type(message) is not dict:
+        raise MalformedLine(line)
+    return _chunk(line, data, message.get("content") or "", message.get("thinking") or "")
+
+
+def parse_generate_line(line: str) -> ChatChunk:
+    """One NDJSON line of `/api/generate`, with `response` as the content."""
+    data = _load(line)
+    return _chunk(line, data, data.get("response") or "", data.get("thinking") or "")
+
+
+def parse_pull_line(line: str) -> PullProgress:
+    """One NDJSON line of `/api/pull`. Raises StreamLineError or MalformedLine."""
+    data = _load(line)
+    status = data.get("status")
+    if not isinstance(status, str):
+        raise MalformedLine(line)
+    return PullProgress(
+        status, _text(data, "digest"), _integer(data, "total"), _integer(data, "completed")
+    )
+
+
+def parse_models(body: JSON) -> list[ModelInfo]:
+    """The models of an `/api/tags` answer; entries without a name are skipped."""
+    models = []
+    for entry in _objects(body.get("models")):
+        details = _object(entry.get("details"))
+        name = _text(entry, "name") or _text(entry, "model")
+        if name:
+            models.append(
+                ModelInfo(
+                    name=name,
+                    size=_integer(entry, "size") or 0,
+                    parameter_size=_text(details, "parameter_size"),
+                    quantization_level=_text(details, "quantization_level"),
+                    family=_text(details, "family"),
+                    modified_at=_text(entry, "modified_at"),
+                    digest=_text(entry, "digest"),
+                    capabilities=_strings(entry.get("capabilities")),
+                )
+            )
+    return models
+
+
+def parse_running(body: JSON) -> list[RunningModel]:
+    """The loaded models of an `/api/ps` answer."""
+    return [RunningModel.from_json(entry) for entry in _objects(body.get("models"))]
+
+
+def error_text(body: object) -> str | None:
+    """The message of an `{"error": ...}` body, or None when it is not one."""
+    if type(body) is dict and "error" in body:
+        error = body["error"]
+        return error if isinstance(error, str) else json.dumps(error)
+    return None
+
+
+# The streaming hot path: one JSON decode, a few dict lookups and one dataclass per line.
+# raw_decode skips the two whitespace regex passes json.loads makes; anything unusual
+# around the object falls back to json.loads, which decides.
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _load(line: str) -> JSON:
+    try:
+        data, end = _raw_decode(line)
+    except ValueError:
+        end = -1
+    if end != len(line):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            raise MalformedLine(line) from None
+    if type(data) is not dict:
+        raise MalformedLine(line)
+    if "error" in data:
+        raise StreamLineError(error_text(data))
+    return data
+
+
+def _chunk(line: str, data: JSON, content: object, thinking: object) -> ChatChunk:
+    if type(content) is not str or type(thinking) is not str:
+        raise MalformedLine(line)
+    if data.get("done") is True:
+        return ChatChunk(content, thinking, True, ChatStats.from_json(data))
+    return ChatChunk(content, thinking)
+
+
+def _object(value: object) -> JSON:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: object) -> list[JSON]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
+
+
+def _text(mapping: JSON, key: str) -> str:
+    value = mapping.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _integer(mapping: JSON, key: str) -> int | None:
+    value = mapping.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
