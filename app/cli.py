@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from app import __version__
+from app import __version__, sessions_cli
 from app.config import Settings
 from app.host import parse_host
 from app.paths import default_data_dir
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume = parser.add_mutually_exclusive_group()
     resume.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="reopen the most recent conversation")
     resume.add_argument("--session", metavar="ID", type=int, help="reopen the conversation with this id")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sessions_cli.register(commands)
     return parser
 
 
@@ -45,6 +46,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
+    if args.command == "sessions":
+        from app.store import Store
+
+        with Store.open(settings.data_dir or default_data_dir()) as store:
+            return sessions_cli.run(args, store)
     from app.app import make_app  # Textual loads only when the app runs
 
     app = make_app(settings)
