@@ -727,3 +727,20 @@ _ROUTES = {
     "/api/delete": (("DELETE",), _Handler._delete),
     "/api/copy": (("POST",), _Handler._copy),
 }
+
+
+def main() -> None:
+    """Serve by hand, to look at the app against it: `python tests/ollama_server.py 11500`."""
+    import sys
+
+    server = FakeOllama()
+    server._port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    delay = float(sys.argv[2]) if len(sys.argv) > 2 else 0.03
+    server._next_script = lambda: ChatScript(delay=delay)  # type: ignore[method-assign]
+    with server:
+        print(f"fake Ollama at {server.url}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

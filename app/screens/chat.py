@@ -42,7 +42,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "new_conversation", "New chat"),
         Binding("ctrl+o", "focus_models", "Models"),
         Binding("ctrl+r", "retry", "Retry"),
-        Binding("ctrl+y", "copy_reply", "Copy reply"),
+        Binding("ctrl+y", "copy_reply", "Copy reply", priority=True),  # over the input's redo
         Binding("f1", "help", "Help"),
     ]
 

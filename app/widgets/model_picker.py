@@ -26,26 +26,24 @@ class ModelPicker(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._models: tuple[ModelInfo, ...] = ()
-        self._current = ""
-        self._reachable = True
+        self._shown: tuple[tuple[ModelInfo, ...], str, bool] | None = None
 
     def show(self, models: tuple[ModelInfo, ...], current: str, reachable: bool = True) -> None:
         """Redraw the list; keeps the highlight on the same model where it can."""
-        if (models, current, reachable) == (self._models, self._current, self._reachable):
+        if self._shown == (models, current, reachable):
             return
         highlighted = self.highlighted_option.id if self.highlighted_option else None
-        self._models, self._current, self._reachable = models, current, reachable
+        self._shown = (models, current, reachable)
         if not models:
             self.set_options([Option(NO_MODELS if reachable else UNREACHABLE, disabled=True)])
             return
-        self.set_options(self._option(model) for model in models)
+        self.set_options(self._option(model, model.name == current) for model in models)
         ids = [model.name for model in models]
         target = highlighted if highlighted in ids else current if current in ids else ids[0]
         self.highlighted = ids.index(target)
 
-    def _option(self, model: ModelInfo) -> Option:
-        current = model.name == self._current
+    @staticmethod
+    def _option(model: ModelInfo, current: bool) -> Option:
         details = [model.parameter_size, model.quantization_level, human_size(model.size) if model.size else ""]
         label = Content.assemble(
             ("● " if current else "  ") + sanitize(model.name),

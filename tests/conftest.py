@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from ollama_server import FakeOllama
+
+
+@pytest.fixture
+def ollama() -> Iterator[FakeOllama]:
+    """A fake Ollama server, started on a free port and stopped after the test."""
+    with FakeOllama() as server:
+        yield server
+
+
+# -- driving the app --------------------------------------------------------------------------
+
+import asyncio  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from textual.pilot import Pilot  # noqa: E402
+
+from app.app import OllamaTui, make_app  # noqa: E402
+from app.config import Settings  # noqa: E402
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def make_tui(ollama: FakeOllama, tmp_path: Path) -> Callable[..., OllamaTui]:
+    """Builds the app as the command line does, against the fake server and a temp data dir."""
+
+    def make(**overrides: object) -> OllamaTui:
+        options: dict[str, object] = {"host": ollama.url, "data_dir": tmp_path / "data"}
+        options.update(overrides)
+        return make_app(Settings(**options))  # type: ignore[arg-type]
+
+    return make
+
+
+def screen_text(app: OllamaTui) -> str:
+    """What the person sees, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds; fail with the screen shown if it never does."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met; the screen shows:\n" + screen_text(pilot.app))
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    """Type into the focused input as a paste would arrive (fast, newlines kept)."""
+    from textual import events
+
+    pilot.app.post_message(events.Paste(text))  # as the driver does; the app forwards it
+    await pilot.pause()

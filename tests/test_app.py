@@ -1,0 +1,349 @@
+"""The app end to end: the real client and store against the fake Ollama server, driven by Pilot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conftest import SIZE, screen_text, type_text, wait_until
+from ollama_server import ChatScript, FakeOllama
+
+from app.app import OllamaTui
+from app.conversation import TurnState
+from app.screens.chat import ChatScreen
+from app.widgets.model_picker import ModelPicker
+from app.widgets.prompt_input import PromptInput
+
+MakeTui = Callable[..., OllamaTui]
+
+
+def chat(app: OllamaTui) -> ChatScreen:
+    screen = app.screen
+    assert isinstance(screen, ChatScreen)
+    return screen
+
+
+async def ready(pilot) -> ChatScreen:  # type: ignore[no-untyped-def]
+    screen = chat(pilot.app)
+    await wait_until(pilot, lambda: screen.models)
+    return screen
+
+
+async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await type_text(pilot, text)
+    await pilot.press("enter")
+
+
+def replied(screen: ChatScreen, count: int = 1) -> Callable[[], bool]:
+    def done() -> bool:
+        replies = [t for t in screen.turns if t.role == "assistant"]
+        return len(replies) >= count and replies[-1].state != TurnState.STREAMING
+
+    return done
+
+
+async def test_send_and_see_streamed_reply(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["## Hello", "\n\n", "- one", "\n", "- two", "\n\n", "`done`"], delay=0.01))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        assert isinstance(app.focused, PromptInput)
+        await send(pilot, "hi there")
+        await wait_until(pilot, replied(screen))
+        reply = screen.turns[-1]
+        assert reply.state == TurnState.COMPLETE
+        assert reply.content == "## Hello\n\n- one\n- two\n\n`done`"
+        assert reply.model == "llama3.2:latest"
+        text = screen_text(app)
+        assert "Hello" in text and "• one" in text and "done" in text
+        assert "## Hello" not in text  # rendered as Markdown, not shown raw
+        assert "llama3.2:latest" in text
+        body = ollama.bodies("/api/chat")[-1]
+        assert body["model"] == "llama3.2:latest"
+        assert body["stream"] is True
+        assert body["messages"] == [{"role": "user", "content": "hi there"}]
+        assert app.query_one(PromptInput).text == ""
+        assert "tok/s" in text
+
+
+async def test_second_message_carries_history(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["Lima", "."]), ChatScript(tokens=["About", " 10 million."]))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "Capital of Peru?")
+        await wait_until(pilot, replied(screen))
+        await send(pilot, "Population?")
+        await wait_until(pilot, replied(screen, 2))
+        assert ollama.bodies("/api/chat")[-1]["messages"] == [
+            {"role": "user", "content": "Capital of Peru?"},
+            {"role": "assistant", "content": "Lima."},
+            {"role": "user", "content": "Population?"},
+        ]
+
+
+async def test_escape_stops_and_keeps_partial(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=[f" word{i}" for i in range(400)], delay=0.02))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "talk a lot")
+        await wait_until(pilot, lambda: "word5" in screen.turns[-1].content)
+        await pilot.press("escape")
+        await wait_until(pilot, replied(screen))
+        reply = screen.turns[-1]
+        assert reply.state == TurnState.STOPPED
+        assert "word5" in reply.content and "word399" not in reply.content
+        await wait_until(pilot, lambda: ollama.disconnects >= 1)  # the server saw the stream closed
+        assert "stopped" in screen_text(app).lower()
+        stored = app.store.turns(screen.conversation.id)  # type: ignore[union-attr]
+        await wait_until(pilot, lambda: app.store.turns(screen.conversation.id)[-1].state == TurnState.STOPPED)  # type: ignore[union-attr]
+        assert stored[0].content == "talk a lot"
+
+
+async def test_input_usable_while_streaming(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=[f" w{i}" for i in range(200)], delay=0.02))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: "w3" in screen.turns[-1].content)
+        await pilot.press("n", "e", "x", "t")
+        assert app.query_one(PromptInput).text == "next"
+        await pilot.press("enter")  # refused while a reply arrives; the text stays
+        assert app.query_one(PromptInput).text == "next"
+        assert screen.streaming is not None
+        await pilot.press("escape")
+        await wait_until(pilot, replied(screen))
+
+
+async def test_switch_model_mid_conversation(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["First", " answer."]), ChatScript(tokens=["Second", " answer."]))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "one")
+        await wait_until(pilot, replied(screen))
+        await send(pilot, "/model qwen3:4b")
+        assert screen.model == "qwen3:4b"
+        await send(pilot, "two")
+        await wait_until(pilot, replied(screen, 2))
+        body = ollama.bodies("/api/chat")[-1]
+        assert body["model"] == "qwen3:4b"
+        assert [m["content"] for m in body["messages"]] == ["one", "First answer.", "two"]
+        assert [t.model for t in screen.turns if t.role == "assistant"] == ["llama3.2:latest", "qwen3:4b"]
+        text = screen_text(app)
+        assert "llama3.2:latest" in text and "qwen3:4b" in text
+
+
+async def test_picker_chooses_model(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+o")
+        assert isinstance(app.focused, ModelPicker)
+        await pilot.press("down", "enter")
+        assert screen.model == "qwen3:4b"
+        assert isinstance(app.focused, PromptInput)
+        assert "● qwen3:4b" in screen_text(app)
+        await send(pilot, "hello")
+        await wait_until(pilot, replied(screen))
+        assert ollama.bodies("/api/chat")[-1]["model"] == "qwen3:4b"
+
+
+async def test_model_option_and_load_command(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui(model="llava:7b")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        assert screen.model == "llava:7b"
+        await send(pilot, "/load qwen3")  # no such model: refused with a hint
+        assert screen.model == "llava:7b"
+        assert "ollama pull qwen3" in screen_text(app)
+        await send(pilot, "/load llama3.2")  # untagged means :latest
+        assert screen.model == "llama3.2:latest"
+
+
+async def test_last_used_model_is_remembered(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await send(pilot, "/model qwen3:4b")
+    again = make_tui()
+    async with again.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        assert screen.model == "qwen3:4b"
+
+
+async def test_slash_commands(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "/frobnicate now")
+        assert "Unknown command /frobnicate" in screen_text(app)
+        assert ollama.bodies("/api/chat") == []
+        await send(pilot, "/help")
+        assert "ask again for the last reply" in screen_text(app)
+        await pilot.press("escape")
+        await send(pilot, "question")
+        await wait_until(pilot, replied(screen))
+        await send(pilot, "/clear")
+        assert screen.turns == [] and screen.conversation is None
+        await send(pilot, "/bye")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_newline_key_and_multiline_send(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("a", "ctrl+j", "b")
+        assert app.query_one(PromptInput).text == "a\nb"
+        await type_text(pilot, "\nline three\nline four")
+        await pilot.press("enter")
+        await wait_until(pilot, replied(screen))
+        assert ollama.bodies("/api/chat")[-1]["messages"][0]["content"] == "a\nb\nline three\nline four"
+
+
+async def test_copy_last_reply(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["copy", " me"]))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "x")
+        await wait_until(pilot, replied(screen))
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "copy me"
+
+
+async def test_server_down_then_back(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.stop()
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = chat(app)
+        await wait_until(pilot, lambda: "Cannot reach Ollama" in screen_text(app))
+        text = screen_text(app)
+        assert "ollama serve" in text and "OLLAMA_HOST" in text
+        assert "unreachable" in text
+        ollama.start()
+        screen.refresh_models()  # the watcher also retries by itself every few seconds
+        await wait_until(pilot, lambda: screen.models)
+        assert "Cannot reach Ollama" not in screen_text(app)
+        assert "llama3.2:latest" in screen_text(app)
+
+
+async def test_server_down_mid_session_is_retried(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        ollama.stop()
+        await send(pilot, "anyone there?")
+        await wait_until(pilot, replied(screen))
+        reply = screen.turns[-1]
+        assert reply.state == TurnState.ERROR and "Cannot reach Ollama" in reply.error
+        await wait_until(pilot, lambda: "Cannot reach Ollama" in screen_text(app))
+        ollama.start()
+        screen.refresh_models()
+        await wait_until(pilot, lambda: app.query_one("#banner").has_class("-hidden"))
+        await pilot.press("ctrl+r")  # the kept message is sent again
+        await wait_until(pilot, lambda: screen.turns[-1].state == TurnState.COMPLETE)
+        assert [t.role for t in screen.turns] == ["user", "assistant"]
+        assert ollama.bodies("/api/chat")[-1]["messages"] == [{"role": "user", "content": "anyone there?"}]
+
+
+async def test_no_models(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.models.clear()
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = chat(app)
+        await wait_until(pilot, lambda: "No models installed" in screen_text(app))
+        assert "ollama pull" in screen_text(app)
+        await send(pilot, "hello")
+        assert "No model to send to" in screen_text(app)
+        assert screen.turns == []
+
+
+async def test_unknown_model_shows_server_error(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui(model="ghost")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "boo")
+        await wait_until(pilot, replied(screen))
+        user, reply = screen.turns
+        assert user.content == "boo"
+        assert reply.state == TurnState.ERROR
+        assert 'model "ghost" not found' in reply.error.lower()
+        assert "not found" in screen_text(app)
+        await send(pilot, "/model llama3.2")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.turns[-1].state == TurnState.COMPLETE)
+        assert ollama.bodies("/api/chat")[-1]["messages"] == [{"role": "user", "content": "boo"}]
+
+
+async def test_server_errors_are_shown(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(
+        ChatScript(status=500, body='{"error":"model runner has unexpectedly stopped"}'),
+        ChatScript(status=500, body="<html><body><h1>502 Bad Gateway</h1></body></html>"),
+    )
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "a")
+        await wait_until(pilot, replied(screen))
+        assert "model runner has unexpectedly stopped" in screen.turns[-1].error
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, replied(screen))
+        assert "Bad Gateway" in screen.turns[-1].error
+        assert "<html>" not in screen.turns[-1].error
+
+
+async def test_faults_mid_stream_keep_partial(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    tokens = [f" t{i}" for i in range(20)]
+    ollama.enqueue(
+        ChatScript(tokens=tokens, cut_after=5),
+        ChatScript(tokens=tokens, error_after=5, error="out of memory"),
+        ChatScript(tokens=tokens, malformed_after=5),
+    )
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        for count, words in enumerate(("cut", "error", "malformed"), start=1):
+            await send(pilot, words)
+            await wait_until(pilot, replied(screen, count))
+            reply = screen.turns[-1]
+            assert reply.state == TurnState.INTERRUPTED, words
+            assert reply.content.startswith(" t0 t1"), words
+            assert reply.error, words
+        replies = [t for t in screen.turns if t.role == "assistant"]
+        assert "out of memory" in replies[1].error
+        assert "interrupted" in screen_text(app).lower()
+        # the app goes on working
+        await send(pilot, "still there?")
+        await wait_until(pilot, replied(screen, 4))
+        assert screen.turns[-1].state == TurnState.COMPLETE
+
+
+async def test_hostile_output_is_shown_literally(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["[bold]not bold[/bold] ", "\x1b[2J\x1b]0;pwned\x07", "\x1b[31mred\x1b[0m ", "漢字 😀"]))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "[red]me[/red]")
+        await wait_until(pilot, replied(screen))
+        text = screen_text(app)
+        assert "[bold]not bold[/bold]" in text
+        assert "[red]me[/red]" in text
+        assert "red 漢字 😀" in text
+        assert "\x1b" not in text and "pwned" not in text
+        for strip in app.screen._compositor.render_strips():
+            assert all("\x1b" not in segment.text for segment in strip)
+
+
+async def test_slow_first_token_is_waited_for(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["late", " but here"], first_delay=1.5))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "slow?")
+        await wait_until(pilot, replied(screen))
+        assert screen.turns[-1].content == "late but here"
+        assert screen.turns[-1].state == TurnState.COMPLETE
