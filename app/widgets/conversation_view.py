@@ -1,0 +1,447 @@
+"""The conversation as one scrolling view that draws its lines itself (Textual's Line API).
+
+A widget per message makes every layout pass visit every message, so long conversations and
+fast replies stall the UI. This view keeps one `MessageRenderer` per turn and draws only the
+lines on screen. Turns that were never drawn have an estimated height; when a turn is really
+rendered its estimate is replaced and the scroll position is corrected so nothing on screen moves.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from app.conversation import Turn, TurnState
+from app.rendering import MessageRenderer, render_plain
+from app.text import sanitize
+
+BAR = "▎ "
+GUTTER = len(BAR)
+RIGHT_MARGIN = 1
+MIN_BODY_WIDTH = 10
+KEEP_RENDERED = 500  # turns whose lines stay in memory; others keep only their height
+
+_STATE_NOTES: dict[TurnState, tuple[str, str]] = {  # state -> (note, palette key)
+    TurnState.STREAMING: ("streaming…", "dim"),
+    TurnState.STOPPED: ("stopped", "warning"),
+    TurnState.INTERRUPTED: ("interrupted", "warning"),
+    TurnState.ERROR: ("error", "error"),
+}
+_ENDED_EARLY = frozenset({TurnState.STOPPED, TurnState.INTERRUPTED, TurnState.ERROR})
+_ROLE_NAMES = {"user": "You", "system": "System"}
+
+
+def _body_width(width: int) -> int:
+    return max(MIN_BODY_WIDTH, width - GUTTER - RIGHT_MARGIN)
+
+
+class _TurnLines:
+    """One turn laid out at one width: header, Markdown body, notes, blank separator."""
+
+    __slots__ = ("turn", "height", "measured", "_body", "_notes")
+
+    def __init__(self, turn: Turn, width: int) -> None:
+        self.turn = turn
+        self._body: MessageRenderer | None = None  # created when first drawn: most never are
+        self._notes: list[tuple[Strip, str]] = []  # (line, palette key) below the body
+        self.height = self.estimate(width)
+        self.measured = False
+
+    @property
+    def role(self) -> str:
+        return "user" if self.turn.role == "user" else "assistant"
+
+    def estimate(self, width: int) -> int:
+        """A cheap guess at the height: lines of text plus wrapping, plus the chrome."""
+        text = self.turn.content
+        body = text.count("\n") + 1 + len(text) // _body_width(width or 80) if text else 0
+        return 2 + body + bool(self.turn.error) + (self.turn.stats is not None)
+
+    def invalidate(self, width: int) -> None:
+        self.height = self.estimate(width)
+        self.measured = False
+
+    def forget(self) -> None:
+        """Drop the rendered lines but keep the height: it is still right for this width."""
+        self._body = None
+        self._notes = []
+
+    def measure(self, width: int) -> None:
+        """Render the turn (incrementally: the renderer keeps what did not change)."""
+        body_width = _body_width(width)
+        if self._body is None:
+            self._body = MessageRenderer()
+        self._body.update(self.turn.content)
+        self._notes = self._make_notes(body_width)
+        self.height = 2 + self._body.height(body_width) + len(self._notes)
+        self.measured = True
+
+    def _make_notes(self, width: int) -> list[tuple[Strip, str]]:
+        turn = self.turn
+        notes: list[tuple[Strip, str]] = []
+        if turn.state in _ENDED_EARLY and turn.error:
+            key = "error" if turn.state is TurnState.ERROR else "warning"
+            notes.extend((line, key) for line in render_plain(turn.error, width))
+        stats = turn.stats
+        if turn.role == "assistant" and turn.state is not TurnState.STREAMING and stats:
+            parts = []
+            if stats.eval_count:
+                parts.append(f"{stats.eval_count} tokens")
+            if (speed := stats.tokens_per_second) is not None:
+                parts.append(f"{speed:.1f} tok/s")
+            if parts:
+                notes.extend((line, "dim") for line in render_plain(" · ".join(parts), width))
+        return notes
+
+    @property
+    def has_lines(self) -> bool:
+        return self._body is not None
+
+    def line(self, y: int, width: int, palette: dict[str, Style]) -> Strip:
+        """Line `y` of this turn (0 is the header); the turn must be measured."""
+        assert self._body is not None
+        bar = Strip([Segment(BAR, palette[f"{self.role}-bar"])], GUTTER)
+        if y == 0:
+            return Strip.join([bar, self._header(palette)])
+        body = self._body.lines(_body_width(width))
+        y -= 1
+        if y < len(body):
+            return Strip.join([bar, body[y]])
+        y -= len(body)
+        if y < len(self._notes):
+            note, key = self._notes[y]
+            return Strip.join([bar, note.apply_style(palette[key])])
+        return Strip.blank(width)
+
+    def _header(self, palette: dict[str, Style]) -> Strip:
+        turn = self.turn
+        name = _ROLE_NAMES.get(turn.role) or sanitize(turn.model) or "assistant"
+        segments = [Segment(name, palette[f"{self.role}-header"])]
+        if note := _STATE_NOTES.get(turn.state):
+            text, key = note
+            segments.append(Segment(f"  {text}", palette[key]))
+        return Strip(segments)
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchor:
+    """What the person is looking at: a turn and the screen row where it starts (negative
+    when the top of the view is inside it)."""
+
+    entry: _TurnLines
+    index: int
+    row: int
+
+
+class ConversationView(ScrollView, can_focus=True):
+    """Every turn of a conversation in one scrolling view, drawn line by line."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "conversation-view--user-bar",
+        "conversation-view--user-header",
+        "conversation-view--assistant-bar",
+        "conversation-view--assistant-header",
+        "conversation-view--error",
+        "conversation-view--warning",
+        "conversation-view--dim",
+    }
+
+    ALLOW_SELECT = False  # no selection support yet: copy goes through last_reply_text()
+    DEFAULT_CSS = """
+    ConversationView {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: scroll;  /* always there: the text width never flips with the content */
+        scrollbar-size-vertical: 1;
+        &:focus { background-tint: $foreground 5%; }
+        & > .conversation-view--user-bar { color: $accent; }
+        & > .conversation-view--user-header { color: $accent; text-style: bold; }
+        & > .conversation-view--assistant-bar { color: $primary; }
+        & > .conversation-view--assistant-header { color: $primary; text-style: bold; }
+        & > .conversation-view--error { color: $error; }
+        & > .conversation-view--warning { color: $warning; }
+        & > .conversation-view--dim { color: $text-muted; }
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._entries: list[_TurnLines] = []
+        self._offsets: list[int] = [0]  # _offsets[i]: first line of turn i; last: total
+        self._stale = 0  # _offsets is valid up to and including this turn index
+        self._width = 0  # content width the turns are laid out for; 0 until sized
+        self._following = True
+        self._settling = False
+        self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
+        self._rendered: dict[_TurnLines, None] = {}  # turns holding lines, least recent first
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """Whether the view keeps the end in sight as the conversation grows. Scrolling up
+        clears it, scrolling back to the bottom sets it; setting it jumps to the end."""
+        return self._following
+
+    @following.setter
+    def following(self, value: bool) -> None:
+        self._following = value
+        if value:
+            self._settle()
+
+    def set_turns(self, turns: Sequence[Turn]) -> None:
+        """Show `turns` instead of what was shown, scrolled to the end."""
+        self._entries = [_TurnLines(turn, self._width) for turn in turns]
+        self._rendered.clear()
+        self._stale = 0
+        self._following = True
+        self._settle()
+        self.refresh()
+
+    def add_turn(self, turn: Turn) -> None:
+        """Append a turn. A person's own message brings the end back into view."""
+        anchor = self._anchor()
+        self._entries.append(_TurnLines(turn, self._width))
+        if turn.role == "user":
+            self._following = True
+        self._settle(anchor)
+        self.refresh()
+
+    def update_turn(self, turn: Turn) -> None:
+        """Show the turn's new content, state, error, stats or model."""
+        index = self._index_of(turn)
+        if index is None:
+            return
+        anchor = self._anchor()
+        self._entries[index].invalidate(self._width)
+        self._mark_stale(index)
+        self._settle(anchor)
+
+    def remove_turn(self, turn: Turn) -> None:
+        index = self._index_of(turn)
+        if index is None:
+            return
+        anchor = self._anchor()
+        self._rendered.pop(self._entries[index], None)
+        del self._entries[index]
+        self._mark_stale(index)
+        self._settle(anchor)
+        self.refresh()
+
+    def clear(self) -> None:
+        self.set_turns(())
+
+    def last_reply_text(self) -> str | None:
+        """The raw text of the last assistant turn, for copying."""
+        for entry in reversed(self._entries):
+            if entry.turn.role == "assistant":
+                return entry.turn.content
+        return None
+
+    # -- Textual hooks ------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = self._viewport().width
+        anchor = self._anchor()
+        if width != self._width:
+            self._width = width
+            for entry in self._entries:
+                entry.invalidate(width)
+            self._stale = 0
+        self._settle(anchor)
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._settling:
+            return
+        self._following = round(new_value) >= self.max_scroll_y
+        self._settle()
+
+    def scroll_to(self, x: float | None = None, y: float | None = None, **options: Any) -> None:
+        """Scroll at once: turns coming into view get measured and the view re-anchored on
+        every step, and an animation would move it back."""
+        super().scroll_to(x, y, **(options | {"animate": False}))
+
+    def scroll_end(self, **options: Any) -> None:
+        """Go to the end at once and follow it from there (the End key comes here too)."""
+        self.following = True
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._palette_cache = None
+
+    def render_line(self, y: int) -> Strip:
+        width = self._viewport().width
+        base = self.rich_style
+        offsets = self._sync_offsets()
+        top = self.scroll_offset.y + y
+        if not self._width or not 0 <= top < offsets[-1]:
+            return Strip.blank(width, base)
+        index = bisect_right(offsets, top) - 1
+        entry = self._entries[index]
+        if not entry.measured:
+            # Only drawn before a settle had the chance to run (e.g. mid-resize).
+            self._measure(index)
+            self.call_after_refresh(self._settle)
+        elif not entry.has_lines:  # forgotten while far away; its height is still right
+            self._measure(index)
+        line = entry.line(top - offsets[index], self._width, self._palette())
+        return line.crop_extend(0, width, base).apply_style(base)
+
+    # -- layout -------------------------------------------------------------------------
+
+    def _viewport(self) -> Size:
+        return Size(
+            max(0, self.container_size.width - self.scrollbar_size_vertical),
+            max(0, self.container_size.height - self.scrollbar_size_horizontal),
+        )
+
+    def _palette(self) -> dict[str, Style]:
+        if self._palette_cache is None:
+            palette = {}
+            for name in self.COMPONENT_CLASSES:
+                # The full style has colours with alpha ($text-muted) blended in; its
+                # background is dropped so lines keep the view's own (and its focus tint).
+                style = self.get_component_rich_style(name)
+                palette[name.removeprefix("conversation-view--")] = style.without_color + Style(
+                    color=style.color
+                )
+            self._palette_cache = palette
+        return self._palette_cache
+
+    def _index_of(self, turn: Turn) -> int | None:
+        # By identity: two turns with equal fields are still different messages.
+        for index in range(len(self._entries) - 1, -1, -1):
+            if self._entries[index].turn is turn:
+                return index
+        return None
+
+    def _mark_stale(self, index: int) -> None:
+        self._stale = min(self._stale, index)
+
+    def _sync_offsets(self) -> list[int]:
+        offsets = self._offsets
+        start = min(self._stale, len(self._entries))
+        if start < len(self._entries) or len(offsets) != len(self._entries) + 1:
+            del offsets[start + 1 :]
+            total = offsets[start]
+            for entry in self._entries[start:]:
+                total += entry.height
+                offsets.append(total)
+        self._stale = len(self._entries)
+        return offsets
+
+    def _anchor(self) -> _Anchor | None:
+        """The first measured turn on screen and its row: content the person has seen, which
+        must stay put while estimates above and around it become measurements."""
+        if self._following or not self._entries:
+            return None
+        offsets = self._sync_offsets()
+        top = self.scroll_offset.y
+        bottom = top + self._viewport().height
+        index = min(bisect_right(offsets, top) - 1, len(self._entries) - 1)
+        probe = index
+        while probe < len(self._entries) and offsets[probe] < bottom:
+            if self._entries[probe].measured:
+                index = probe
+                break
+            probe += 1
+        return _Anchor(self._entries[index], index, offsets[index] - top)
+
+    def _anchored_top(self, anchor: _Anchor, viewport: int) -> int:
+        entries = self._entries
+        index = anchor.index
+        if index >= len(entries) or entries[index] is not anchor.entry:
+            try:
+                index = entries.index(anchor.entry)
+            except ValueError:  # it was removed: keep the row with whatever took its place
+                index = min(index, len(entries) - 1)
+        offsets = self._sync_offsets()
+        inside = min(-anchor.row, entries[index].height - 1) if anchor.row < 0 else -anchor.row
+        return max(0, min(offsets[index] + inside, offsets[-1] - viewport))
+
+    def _settle(self, anchor: _Anchor | None = None) -> None:
+        """Measure the turns in and near the viewport, update the virtual size and place the
+        view: at the end while following, else where `anchor` (or the current top) says."""
+        if self._settling:
+            return
+        viewport = self._viewport()
+        if not self._width or not viewport.height:
+            return  # laid out on the first resize
+        if not self._following and anchor is None:
+            anchor = self._anchor()
+        self._settling = True
+        try:
+            margin = max(4, viewport.height // 2)
+            if self._following or anchor is None or not self._entries:
+                changed = self._measure_end(viewport.height + margin)
+                top = max(0, self._sync_offsets()[-1] - viewport.height)
+            else:
+                changed = False
+                top = self._anchored_top(anchor, viewport.height)
+                while self._measure_window(top - margin, top + viewport.height + margin):
+                    changed = True
+                    top = self._anchored_top(anchor, viewport.height)
+            self.virtual_size = Size(viewport.width, self._sync_offsets()[-1])
+            if top != self.scroll_offset.y:
+                self.scroll_to(y=top, force=True)
+                changed = True
+            if changed:
+                self.refresh()
+        finally:
+            self._settling = False
+
+    def _measure(self, index: int) -> None:
+        entry = self._entries[index]
+        entry.measure(self._width)
+        self._mark_stale(index)
+        self._rendered.pop(entry, None)
+        self._rendered[entry] = None
+        if len(self._rendered) > KEEP_RENDERED:
+            oldest = next(iter(self._rendered))
+            del self._rendered[oldest]
+            oldest.forget()
+
+    def _measure_end(self, lines: int) -> bool:
+        """Measure turns from the last one backwards until `lines` lines are covered."""
+        measured = False
+        covered = 0
+        for index in range(len(self._entries) - 1, -1, -1):
+            entry = self._entries[index]
+            if not entry.measured:
+                self._measure(index)
+                measured = True
+            covered += entry.height
+            if covered >= lines:
+                break
+        return measured
+
+    def _measure_window(self, start: int, end: int) -> bool:
+        """Measure the unmeasured turns overlapping lines [start, end)."""
+        offsets = self._sync_offsets()
+        measured = False
+        index = max(0, bisect_right(offsets, max(0, start)) - 1)
+        while index < len(self._entries) and offsets[index] < end:
+            entry = self._entries[index]
+            if not entry.measured:
+                self._measure(index)
+                measured = True
+            index += 1
+        return measured

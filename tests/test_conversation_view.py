@@ -1,0 +1,320 @@
+"""The conversation view as a person sees it: what is on screen while opening, streaming,
+scrolling and resizing."""
+
+from __future__ import annotations
+
+import weakref
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from app.conversation import Turn, TurnState
+from app.protocol import ChatStats
+from app.rendering import MessageRenderer
+from app.widgets import conversation_view
+from app.widgets.conversation_view import ConversationView
+
+SIZE = (80, 24)
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ConversationView()
+
+
+def shown(view: ConversationView) -> list[str]:
+    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+
+
+def screen_text(view: ConversationView) -> str:
+    return "\n".join(shown(view))
+
+
+def conversation(pairs: int, words: int = 30) -> list[Turn]:
+    turns = []
+    for number in range(pairs):
+        turns.append(Turn("user", f"Question {number}: " + "why " * words))
+        turns.append(
+            Turn(
+                "assistant",
+                f"Answer {number}\n\n- first point\n- second point\n\n" + "because " * words,
+                model="llama3.2:latest" if number % 2 else "qwen2.5:7b",
+                stats=ChatStats(eval_count=120, eval_duration=2_000_000_000),
+            )
+        )
+    return turns
+
+
+async def settled(pilot: Pilot[None]) -> None:
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def test_opening_a_conversation_shows_its_end() -> None:
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(conversation(200))
+        await settled(pilot)
+        text = screen_text(view)
+        assert "because because" in text and "120 tokens · 60.0 tok/s" in text
+        assert "llama3.2:latest" in text  # the model that wrote the last answer
+        assert "Answer 0\n" not in text
+        assert view.following and view.scroll_offset.y == view.max_scroll_y > 0
+
+
+async def test_streaming_appends_and_follows_the_end() -> None:
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(conversation(20))
+        view.add_turn(Turn("user", "Tell me a story"))
+        reply = Turn("assistant", "", model="mistral:7b", state=TurnState.STREAMING)
+        view.add_turn(reply)
+        await settled(pilot)
+        assert "mistral:7b  streaming…" in screen_text(view)
+        for number in range(60):
+            reply.content += f"word{number} " + ("\n\n" if number % 9 == 8 else "")
+            view.update_turn(reply)
+            if number % 10 == 0:
+                await pilot.pause()
+            assert f"word{number}" in shown(view)[-2]
+        reply.state = TurnState.COMPLETE
+        reply.stats = ChatStats(eval_count=60, eval_duration=1_000_000_000)
+        view.update_turn(reply)
+        await settled(pilot)
+        lines = shown(view)
+        assert lines[-2] == "▎ 60 tokens · 60.0 tok/s"
+        assert "word59" in lines[-3]
+        assert "streaming…" not in screen_text(view)
+        assert view.last_reply_text() == reply.content
+
+
+async def test_scrolling_up_stops_following_and_the_end_reengages() -> None:
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        reply = Turn("assistant", "start\n\n", model="mistral:7b", state=TurnState.STREAMING)
+        view.set_turns([*conversation(20), reply])
+        view.focus()
+        await settled(pilot)
+        await pilot.press("pageup", "pageup")
+        await settled(pilot)
+        assert not view.following
+        before, offset = shown(view), view.scroll_offset
+        for number in range(30):
+            reply.content += f"more{number} "
+            view.update_turn(reply)
+        await settled(pilot)
+        assert shown(view) == before and view.scroll_offset == offset
+
+        await pilot.press("end")
+        await settled(pilot)
+        assert view.following and "more29" in screen_text(view)
+        reply.content += "\n\nlast words"
+        view.update_turn(reply)
+        await settled(pilot)
+        assert "last words" in shown(view)[-2]
+
+        await pilot.press("up")
+        await settled(pilot)
+        assert not view.following
+        await pilot.press("down")
+        await settled(pilot)
+        assert view.following  # back at the bottom by scrolling
+        reply.content += " and after"
+        view.update_turn(reply)
+        await settled(pilot)
+        assert "and after" in screen_text(view)
+
+
+async def test_headers_show_who_wrote_what_and_how_it_ended() -> None:
+    turns = [
+        Turn("user", "hello"),
+        Turn("assistant", "Hi!", model="llama3.2:latest"),
+        Turn("assistant", "Partial", model="qwen2.5:7b", state=TurnState.STOPPED,
+             error="Stopped."),
+        Turn("assistant", "Cut", model="phi4", state=TurnState.INTERRUPTED,
+             error="The connection to Ollama was lost."),
+        Turn("assistant", "", model="gemma3", state=TurnState.ERROR,
+             error="model 'gemma3' not found"),
+    ]  # fmt: skip
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(turns)
+        await settled(pilot)
+        lines = shown(view)
+        for header in (
+            "▎ You",
+            "▎ llama3.2:latest",
+            "▎ qwen2.5:7b  stopped",
+            "▎ phi4  interrupted",
+            "▎ gemma3  error",
+            "▎ Stopped.",
+            "▎ The connection to Ollama was lost.",
+            "▎ model 'gemma3' not found",
+        ):
+            assert header in lines, header
+
+        def colour(text: str) -> object:
+            strip = view.render_line(lines.index(text))
+            return next(s.style.color for s in strip if s.text.strip() == text[2:].strip())
+
+        error = view.get_component_rich_style("conversation-view--error").color
+        warning = view.get_component_rich_style("conversation-view--warning").color
+        assert colour("▎ model 'gemma3' not found") == error
+        assert colour("▎ Stopped.") == warning
+        user_bar = view.render_line(lines.index("▎ You"))
+        reply_bar = view.render_line(lines.index("▎ llama3.2:latest"))
+        assert next(iter(user_bar)).style.color != next(iter(reply_bar)).style.color
+
+
+async def test_untrusted_names_and_text_are_shown_literally() -> None:
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns([Turn("assistant", "[bold]x[/bold] \x1b[2J", model="m\x1b]0;t\x07x")])
+        await settled(pilot)
+        lines = shown(view)
+        assert "▎ mx" in lines and "▎ [bold]x[/bold]" in lines
+        assert not any("\x1b" in segment.text for y in range(5) for segment in view.render_line(y))
+
+
+async def test_removing_and_clearing() -> None:
+    turns = [Turn("user", "first message"), Turn("assistant", "second message", model="m"),
+             Turn("user", "third message")]  # fmt: skip
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(turns)
+        await settled(pilot)
+        view.remove_turn(turns[1])
+        await settled(pilot)
+        text = screen_text(view)
+        assert "first message" in text and "third message" in text
+        assert "second message" not in text and view.last_reply_text() is None
+        view.clear()
+        await settled(pilot)
+        assert screen_text(view).strip() == ""
+        assert view.virtual_size.height == 0
+
+        many = conversation(30)
+        view.set_turns(many)
+        view.scroll_home()
+        await settled(pilot)
+        assert not view.following
+        for turn in many:
+            view.remove_turn(turn)
+        await settled(pilot)
+        assert screen_text(view).strip() == ""
+
+
+async def test_resizing_rewraps_and_keeps_the_end() -> None:
+    words = " ".join(f"w{number}" for number in range(120))
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns([*conversation(10), Turn("assistant", words, model="m")])
+        await settled(pilot)
+        wide = [line for line in shown(view) if line.startswith("▎ w")]
+        await pilot.resize_terminal(40, 24)
+        await settled(pilot)
+        narrow = [line for line in shown(view) if line.startswith("▎ w")]
+        assert len(narrow) > len(wide) and all(len(line) <= 39 for line in narrow)
+        assert narrow[-1].endswith("w119")
+        assert view.following and view.scroll_offset.y == view.max_scroll_y
+
+        view.scroll_to(y=view.max_scroll_y // 2)
+        await settled(pilot)
+        question = next(line for line in shown(view) if line.startswith("▎ Question"))
+        number = question.split(":")[0]
+        await pilot.resize_terminal(70, 24)
+        await settled(pilot)
+        assert any(line.startswith(number + ":") for line in shown(view))  # still in sight
+        assert not view.following
+
+
+async def test_home_and_end_keys() -> None:
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(conversation(100))
+        view.focus()
+        await settled(pilot)
+        await pilot.press("home")
+        await settled(pilot)
+        assert shown(view)[0] == "▎ You" and shown(view)[1].startswith("▎ Question 0: why")
+        assert not view.following
+        await pilot.press("end")
+        await settled(pilot)
+        assert view.following and "Answer 99" in screen_text(view)
+
+
+async def test_scrolling_up_into_estimated_turns_does_not_jump() -> None:
+    # Headings render taller than their text suggests, so every estimate here is too low.
+    turns = [Turn("assistant", f"## {n}a\n## {n}b\n## {n}c", model="m") for n in range(300)]
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(turns)
+        view.focus()
+        await settled(pilot)
+        view.scroll_to(y=view.max_scroll_y // 2, animate=False)
+        await settled(pilot)
+        height = view.virtual_size.height
+        for _ in range(60):  # every few lines another estimated turn gets measured
+            before = shown(view)
+            view.action_scroll_up()  # what the up key does
+            assert shown(view)[1:] == before[:-1]
+        assert view.virtual_size.height > height  # estimates were replaced on the way
+        for _ in range(10):  # a page up lands in turns never drawn; a page down comes back
+            before = shown(view)
+            view.action_page_up()
+            view.action_page_down()
+            assert shown(view) == before
+            view.action_page_up()
+        before = shown(view)
+        await pilot.press("up")
+        assert shown(view)[1:] == before[:-1] and not view.following
+
+
+async def test_a_huge_conversation_opens_drawing_only_its_end(monkeypatch) -> None:
+    drawn: list[MessageRenderer] = []
+
+    class Counted(MessageRenderer):
+        def __init__(self) -> None:
+            super().__init__()
+            drawn.append(self)
+
+    monkeypatch.setattr(conversation_view, "MessageRenderer", Counted)
+    turns = conversation(2500, words=40)  # 5,000 turns
+    assert sum(len(turn.content) for turn in turns) > 1_000_000
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(turns)
+        await settled(pilot)
+        assert "Answer 2499" in screen_text(view)
+        assert len(drawn) <= 6
+        view.scroll_home(animate=False)
+        await settled(pilot)
+        assert shown(view)[0] == "▎ You" and "Question 0:" in shown(view)[1]
+        assert len(drawn) <= 12
+
+
+async def test_turns_far_away_let_go_of_their_lines(monkeypatch) -> None:
+    alive: weakref.WeakSet[MessageRenderer] = weakref.WeakSet()
+
+    class Tracked(MessageRenderer):
+        def __init__(self) -> None:
+            super().__init__()
+            alive.add(self)
+
+    monkeypatch.setattr(conversation_view, "MessageRenderer", Tracked)
+    monkeypatch.setattr(conversation_view, "KEEP_RENDERED", 12)
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(conversation(40))
+        await settled(pilot)
+        pages = []
+        while view.scroll_offset.y > 0:
+            pages.append(shown(view))
+            view.action_page_up()
+        assert "Question 0:" in screen_text(view)
+        assert len(alive) <= 12
+        view.action_scroll_end()
+        for page in pages:  # the way up again: forgotten turns come back the same
+            assert shown(view) == page
+            view.action_page_up()
+        assert len(alive) <= 12

@@ -1,0 +1,187 @@
+"""Incremental Markdown rendering: what streaming shows must equal rendering the text at once."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from textual.strip import Strip
+
+from app.rendering import MessageRenderer
+
+WIDTH = 40
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+DOCUMENTS = {
+    "headings and paragraphs": (
+        "# Title\n\nFirst *para* with `code`.\nSecond line.\n\n## Part\nText under it\n"
+        "===\n\nSetext above.\n"
+    ),
+    "nested lists": (
+        "Intro:\n- one\n  - one.a\n  - one.b\n\n    more one.b\n- two\n\n1. first\n2. second\n"
+        "   1. inner\n\n3) other\n\nafter\n"
+    ),
+    "table": (
+        "Before\n| name | size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\nlazy row\n\n| x |\n|-|\n\nend"
+    ),
+    "fences": (
+        "Code:\n\n```python\ndef f(x):\n    return x\n```\n\n~~~\nraw\n~~~\n\n    indented\n\n"
+        "    still\n\n```js\nunclosed(\n"
+    ),
+    # "3" is a paragraph until the "." makes it the list's next item
+    "a list taken back": "1. first\n2. second\n\n3. third\n\n10) other\n\n11) again",
+    # the delimiter row stops being one when "x" arrives
+    "almost a table": "Before\n| a | b |\n|-|-x|\nafter\n| c | d |\n|-|-|\n",
+    "quotes": "> quote\n> - item\nlazy\n\n> second\n>\n> > nested\n\n---\n***\ntext",
+}
+
+
+def one_shot(text: str, width: int = WIDTH) -> list[Strip]:
+    renderer = MessageRenderer()
+    renderer.update(text)
+    return renderer.lines(width)
+
+
+def streamed(pieces: list[str], width: int = WIDTH) -> list[Strip]:
+    """Feed growing prefixes, drawing after each one as the view would."""
+    renderer = MessageRenderer()
+    text = ""
+    for piece in pieces:
+        text += piece
+        renderer.update(text)
+        renderer.lines(width)
+    return renderer.lines(width)
+
+
+def plain(lines: list[Strip]) -> str:
+    return "\n".join(line.text.rstrip() for line in lines)
+
+
+def test_documents_render_their_text() -> None:
+    shown = plain(one_shot(DOCUMENTS["fences"]))
+    assert "def f(x):" in shown and "unclosed(" in shown
+    table = plain(one_shot(DOCUMENTS["table"]))
+    assert "name" in table and "22" in table and "|" not in table
+
+
+def test_split_in_two_at_every_position() -> None:
+    for name, text in DOCUMENTS.items():
+        expected = one_shot(text)
+        for cut in range(len(text) + 1):
+            assert streamed([text[:cut], text[cut:]]) == expected, (name, cut)
+
+
+def test_random_chunks_with_a_fixed_seed() -> None:
+    rng = random.Random(1234)
+    text = "\n\n".join(DOCUMENTS.values())
+    expected = one_shot(text)
+    for _ in range(20):
+        pieces, position = [], 0
+        while position < len(text):
+            size = rng.randint(1, 30)
+            pieces.append(text[position : position + size])
+            position += size
+        assert streamed(pieces) == expected
+
+
+FRAGMENTS = [
+    "- ", "1. ", "2) ", "* ", "> ", "    ", "  ", "\t", "# ", "## ", "```", "```py", "~~~",
+    "---", "===", "|", "| a | b |", "|-|-|", ":", "*", "_", "`", "[x]: /u", "<div>",
+    "word", "x y", " ", "\n", "\n", "\n", "\n\n", "中文", "😀",
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=30),
+    st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=40),
+    st.integers(min_value=12, max_value=50),
+)
+def test_any_markdown_in_any_chunks(parts: list[str], sizes: list[int], width: int) -> None:
+    text = "".join(parts)
+    pieces, position = [], 0
+    for size in sizes:
+        pieces.append(text[position : position + size])
+        position += size
+    pieces.append(text[position:])
+    assert streamed(pieces, width) == one_shot(text, width)
+
+
+def test_text_that_is_not_an_extension_starts_over() -> None:
+    renderer = MessageRenderer()
+    renderer.update("# One\n\nfirst reply")
+    renderer.lines(WIDTH)
+    renderer.update("- a different\n- text")
+    assert renderer.lines(WIDTH) == one_shot("- a different\n- text")
+    renderer.update("")
+    assert renderer.lines(WIDTH) == []
+
+
+HOSTILE = (
+    "start \x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b]52;c;SGVsbG8=\x07 \x1b[2J\x1b[H"
+    "\x9b31m \x07bell\x08\x0b\x0c\r\n[bold]markup[/] and [bold]x[/bold]\n\n"
+    "```\ncode \x1b[1mbold\x1b[0m\ttab\n```\n\n| a\x1b[7m | b |\n|-|-|\n| \x1bc | \x00 |\n"
+)
+
+
+def test_hostile_text_never_reaches_the_terminal() -> None:
+    for cut in range(len(HOSTILE) + 1):
+        for line in streamed([HOSTILE[:cut], HOSTILE[cut:]]):
+            for segment in line:
+                assert not CONTROL.search(segment.text), (cut, segment)
+                assert segment.control is None
+                assert segment.style is None or not segment.style.link
+    shown = plain(one_shot(HOSTILE))
+    assert "[bold]markup[/]" in shown and "[bold]x[/bold]" in shown
+    assert "title" not in shown and "SGVsbG8" not in shown
+
+
+def test_escape_sequences_cut_by_a_flush_vanish_whole() -> None:
+    text = "a \x1b[38;2;255;0;0mred\x1b[0m b \x1b]8;;https://x.y\x1b\\link\x1b]8;;\x1b\\ c\r\nd"
+    expected = one_shot(text)
+    assert plain(expected) == "a red b link c d"
+    for cut in range(len(text) + 1):
+        assert streamed([text[:cut], text[cut:]]) == expected, cut
+
+
+def test_wide_characters_wrap_by_cell_width() -> None:
+    text = "中文字符" * 12 + " " + "😀" * 25
+    lines = one_shot(text, width=20)
+    for line in lines:
+        assert line.cell_length == 20
+        assert cell_len(line.text) == 20
+    shown = "".join(line.text.strip() for line in lines)
+    assert shown == text.replace(" ", "")
+    assert len(lines) == 5 + 3  # 96 cells of CJK on 20-cell lines, then 50 cells of emoji
+
+
+def test_settled_blocks_are_drawn_once() -> None:
+    renderer = MessageRenderer()
+    text = ""
+    for number in range(30):
+        for piece in (f"alpha {number} ", f"beta {number} ", "gamma\n\n"):
+            text += piece
+            renderer.update(text)
+            renderer.lines(WIDTH)
+    # One draw per flush (the growing block), none for blocks that settled meanwhile.
+    assert renderer.block_renders == 90
+    renderer.lines(WIDTH)
+    assert renderer.block_renders == 90
+    renderer.update(text + "more")
+    renderer.lines(WIDTH)
+    assert renderer.block_renders == 91
+
+
+def test_a_new_width_redraws_each_block_once() -> None:
+    renderer = MessageRenderer()
+    text = "\n\n".join(f"paragraph {number}" for number in range(50))
+    renderer.update(text)
+    renderer.lines(WIDTH)
+    assert renderer.block_renders == 50
+    narrow = renderer.lines(12)
+    assert renderer.block_renders == 100
+    assert narrow == one_shot(text, 12)
+    assert renderer.height(12) == len(narrow)
