@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from app import __version__, sessions_cli
+from app import __version__, oneshot_cli, sessions_cli
 from app.config import Settings
 from app.host import parse_host
 from app.paths import default_data_dir
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--session", metavar="ID", type=int, help="reopen the conversation with this id")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sessions_cli.register(commands)
+    oneshot_cli.register(commands)
     return parser
 
 
@@ -46,6 +47,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
+    if args.command in oneshot_cli.COMMANDS:
+        return oneshot_cli.run(args, settings)
     if args.command == "sessions":
         from app.store import Store
 

@@ -1,0 +1,352 @@
+"""`ollama-tui ask|models|ps`: one answer, or the local and loaded models, straight in a shell.
+
+`register()` adds the sub-commands to the main parser; the caller passes the parsed arguments
+and settings to `run()` when `args.command` is in `COMMANDS`. No Textual here, so these start
+fast and work in pipes: stdout gets only the answer (or the table), sanitized; problems go to
+stderr as one sentence, never as a traceback.
+
+Exit codes: 0 done, 1 failed, 2 server unreachable, 3 model missing, 130 interrupted (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import sys
+import time
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from app.client import ModelNotFound, OllamaClient, OllamaError, OllamaUnreachable
+from app.config import Settings
+from app.conversation import Turn, TurnState
+from app.paths import default_data_dir
+from app.protocol import GenerateRequest, ModelInfo, RunningModel
+from app.store import DB_NAME, Store, StoreError
+from app.text import StreamSanitizer, human_size, sanitize
+
+COMMANDS = frozenset({"ask", "models", "ps"})
+
+EXIT_FAILED = 1
+EXIT_UNREACHABLE = 2
+EXIT_NO_MODEL = 3
+EXIT_INTERRUPTED = 130
+
+_FOREVER = 20 * 365 * 86400  # seconds; a negative keep_alive expires centuries from now
+_UNITS = (
+    ("year", 365 * 86400),
+    ("month", 30 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
+
+
+class _Failure(Exception):
+    """A problem to report on stderr: the message is the whole report."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    prompt: str
+    model: str | None  # None: the last model used, else the first installed
+    system: str | None
+    json: bool
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    ask = subparsers.add_parser(
+        "ask",
+        help="print one answer to a prompt; text piped on stdin is added to it",
+        description="Print the answer to PROMPT as it arrives. Text piped on stdin is added "
+        "after the prompt, e.g. `git diff | ollama-tui ask 'review this'`.",
+    )
+    # Its own dest: a sub-command's default would overwrite a global `-m` given before it.
+    ask.add_argument(
+        "-m",
+        "--model",
+        dest="ask_model",
+        metavar="NAME",
+        help="default: the last model used, else the first one installed",
+    )
+    ask.add_argument("--system", metavar="TEXT", help="system prompt (default: the model's own)")
+    ask.add_argument("--json", action="store_true", help="ask for the answer as JSON")
+    ask.add_argument(
+        "--save", action="store_true", help="keep the exchange as a conversation the app can reopen"
+    )
+    ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question (words are joined)")
+    subparsers.add_parser("models", help="list local models, like `ollama list`")
+    subparsers.add_parser("ps", help="list models loaded in memory, like `ollama ps`")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Carry out `ask`, `models` or `ps`; returns the process exit code."""
+    try:
+        if args.command == "ask":
+            _ask(args, settings)
+        else:
+            _print_table(asyncio.run(_TABLES[args.command](settings)))
+    except _Failure as failure:
+        print(failure, file=sys.stderr)
+        return failure.code
+    except OllamaError as error:
+        print(_explain(error), file=sys.stderr)
+        return _exit_code(error)
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away, as with `| head`
+        _silence_stdout()
+        return EXIT_FAILED
+    return 0
+
+
+# ask
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> None:
+    # stdin is read before the event loop starts, so Ctrl+C during the read stops at once.
+    question = _Question(
+        _prompt(" ".join(args.prompt), _piped_text()),
+        args.ask_model or settings.model,
+        args.system,
+        args.json,
+    )
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")  # a reply in emoji must not crash a C locale
+    data_dir = settings.data_dir or default_data_dir()
+    if not args.save and not (data_dir / DB_NAME).exists():
+        asyncio.run(_answer(settings, question, None))  # no database just to read a setting
+        return
+    with Store.open(data_dir) as store:
+        if args.save and store.mode != "normal":
+            raise _Failure(f"Nothing was asked, because --save cannot keep it: {store.notice}")
+        if question.model is None:
+            question = replace(question, model=store.get_setting("last_model"))
+        asyncio.run(_answer(settings, question, store if args.save else None))
+
+
+def _piped_text() -> str:
+    if sys.stdin is None or sys.stdin.isatty():
+        return ""
+    return sys.stdin.buffer.read().decode("utf-8", "replace")
+
+
+def _prompt(words: str, piped: str) -> str:
+    words, piped = words.strip(), piped.strip()
+    if not (words or piped):
+        raise _Failure("Nothing to ask: give a prompt, or pipe text on stdin.")
+    return f"{words}\n\n{piped}" if words and piped else words or piped
+
+
+async def _answer(settings: Settings, question: _Question, store: Store | None) -> None:
+    async with OllamaClient(settings.host, api_key=settings.api_key) as client:
+        model = question.model or await _first_model(client)
+        request = GenerateRequest(
+            model, question.prompt, question.system, format="json" if question.json else None
+        )
+        asked_at = time.time()
+        reply = Turn("assistant", "", model=model, state=TurnState.STREAMING)
+        try:
+            await _stream(client, request, reply)
+        except OllamaError as error:
+            reply.state = TurnState.INTERRUPTED if reply.content else TurnState.ERROR
+            reply.error = str(error)
+            raise
+        except asyncio.CancelledError:  # Ctrl+C: asyncio.run raises KeyboardInterrupt after
+            reply.state, reply.error = TurnState.STOPPED, "Stopped."
+            raise
+        finally:
+            # A failure before any text is reported, not saved: there is nothing to resume.
+            if store is not None and (reply.content or reply.state is TurnState.COMPLETE):
+                _save(store, request, Turn("user", request.prompt, created_at=asked_at), reply)
+
+
+async def _first_model(client: OllamaClient) -> str:
+    models = await client.list_models()
+    if not models:
+        raise _Failure(
+            "No models are installed; download one with `ollama pull NAME`.", EXIT_NO_MODEL
+        )
+    return models[0].name
+
+
+async def _stream(client: OllamaClient, request: GenerateRequest, reply: Turn) -> None:
+    """Print the answer as it arrives; fills `reply` (thinking is kept, never printed)."""
+    printer = _Printer(sys.stdout)
+    content: list[str] = []
+    thinking: list[str] = []
+    try:
+        async with aclosing(client.generate(request)) as chunks:
+            async for chunk in chunks:
+                content.append(chunk.content)
+                thinking.append(chunk.thinking)
+                printer.write(chunk.content)
+                if chunk.done:
+                    reply.state, reply.stats = TurnState.COMPLETE, chunk.stats
+    finally:
+        reply.content, reply.thinking = "".join(content), "".join(thinking)
+        printer.close()
+
+
+class _Printer:
+    """Writes streamed text to a terminal or pipe, clean and at once."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._clean = StreamSanitizer()  # holds back an escape sequence split across chunks
+        self._line_open = False
+
+    def write(self, piece: str) -> None:
+        self._put(self._clean.feed(piece))
+
+    def close(self) -> None:
+        """Write what was held back and end the last line."""
+        self._put(self._clean.flush())
+        if self._line_open:
+            self._put("\n")
+
+    def _put(self, text: str) -> None:
+        if text:
+            self._stream.write(text)
+            self._stream.flush()
+            self._line_open = not text.endswith("\n")
+
+
+def _save(store: Store, request: GenerateRequest, user: Turn, reply: Turn) -> None:
+    try:
+        info = store.create_conversation(request.model, system=request.system or "")
+        store.add_turn(info.id, user)
+        store.add_turn(info.id, reply)
+    except StoreError as error:
+        print(f"The answer was not saved: {error}", file=sys.stderr)
+        return
+    print(f"Saved as conversation {info.id} (ollama-tui --session {info.id}).", file=sys.stderr)
+
+
+# models and ps
+
+
+async def _models(settings: Settings) -> list[tuple[str, ...]]:
+    async with OllamaClient(settings.host, api_key=settings.api_key) as client:
+        return model_rows(await client.list_models(), datetime.now(UTC))
+
+
+async def _running(settings: Settings) -> list[tuple[str, ...]]:
+    async with OllamaClient(settings.host, api_key=settings.api_key) as client:
+        return running_rows(await client.running(), datetime.now(UTC))
+
+
+def model_rows(models: list[ModelInfo], now: datetime) -> list[tuple[str, ...]]:
+    """`ollama list` as a table: a header row, then one row per model."""
+    rows: list[tuple[str, ...]] = [("NAME", "ID", "SIZE", "MODIFIED")]
+    rows.extend(
+        (
+            sanitize(model.name),
+            sanitize(model.digest.removeprefix("sha256:")[:12]),
+            human_size(model.size),
+            _relative(model.modified_at, now),
+        )
+        for model in models
+    )
+    return rows
+
+
+def running_rows(models: list[RunningModel], now: datetime) -> list[tuple[str, ...]]:
+    """`ollama ps` as a table: a header row, then one row per loaded model."""
+    rows: list[tuple[str, ...]] = [("NAME", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL")]
+    rows.extend(
+        (
+            sanitize(model.name),
+            human_size(model.size),
+            processor(model),
+            str(model.context_length) if model.context_length else "-",
+            _relative(model.expires_at, now),
+        )
+        for model in models
+    )
+    return rows
+
+
+def processor(model: RunningModel) -> str:
+    """Where the model sits, as `ollama ps` says it: any part on the CPU makes it slow."""
+    if model.size_vram <= 0:
+        return "100% CPU"
+    if model.size_vram >= model.size:
+        return "100% GPU"
+    cpu = round((model.size - model.size_vram) / model.size * 100)
+    return f"{cpu}%/{100 - cpu}% CPU/GPU"
+
+
+def relative_time(moment: datetime, now: datetime) -> str:
+    """Like "3 days ago" or "4 minutes from now", counted in the largest whole unit."""
+    seconds = (moment - now).total_seconds()
+    if seconds > _FOREVER:
+        return "forever"
+    span = abs(seconds)
+    if span < 1:
+        amount = "less than a second"
+    else:
+        name, length = next(unit for unit in _UNITS if span >= unit[1])
+        count = int(span // length)
+        amount = f"{count} {name}" if count == 1 else f"{count} {name}s"
+    return f"{amount} from now" if seconds > 0 else f"{amount} ago"
+
+
+def _relative(text: str, now: datetime) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return "-"
+    if moment.tzinfo is None or moment.year <= 1:  # Go's zero time: not set
+        return "-"
+    return relative_time(moment, now)
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("    ".join([*cells, row[-1]]).rstrip())
+
+
+_TABLES = {"models": _models, "ps": _running}
+
+
+# errors
+
+
+def _explain(error: OllamaError) -> str:
+    text = sanitize(str(error))  # may quote the server
+    if isinstance(error, ModelNotFound):
+        return f"{text} Download it with `ollama pull {sanitize(error.model)}`."
+    return text
+
+
+def _exit_code(error: OllamaError) -> int:
+    if isinstance(error, OllamaUnreachable):
+        return EXIT_UNREACHABLE
+    if isinstance(error, ModelNotFound):
+        return EXIT_NO_MODEL
+    return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not complain again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
