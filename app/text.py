@@ -24,8 +24,15 @@ _ESCAPE = re.compile(
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # A trailing escape sequence that may still be completed by the next chunk of a stream.
 _INCOMPLETE_TAIL = re.compile(
-    r"(?:\x1b(?:\[[0-?]*[ -/]*|[\]PX^_][^\x07\x1b]*|[ -/]*)?|\x1b[\]PX^_][^\x07]*\x1b)\Z"
+    r"""(?:
+        \x1b(?:\[[0-?]*[ -/]*|[\]PX^_][^\x07\x1b]*|[ -/]*)?  # ESC-introduced, unfinished
+        | \x1b[\]PX^_][^\x07]*\x1b                        # a string waiting for ST's backslash
+        | \x9b[0-?]*[ -/]*                                 # 8-bit CSI, unfinished
+        | [\x90\x9d\x98\x9e\x9f][^\x07\x1b\x9c]*               # 8-bit string, unfinished
+    )\Z""",
+    re.VERBOSE,
 )
+_INTRODUCERS = frozenset("\x1b\x9b\x90\x9d\x98\x9e\x9f")
 
 
 def sanitize(text: str) -> str:
@@ -51,7 +58,7 @@ class StreamSanitizer:
     def feed(self, piece: str) -> str:
         text = self._held + piece
         self._held = ""
-        if "\x1b" in text[-256:] or text.endswith("\r"):
+        if not _INTRODUCERS.isdisjoint(text[-256:]) or text.endswith("\r"):
             tail = _INCOMPLETE_TAIL.search(text, max(0, len(text) - 4096))
             if tail and tail.start() < len(text):
                 self._held = text[tail.start() :]
