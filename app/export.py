@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from app import __version__
@@ -33,6 +34,31 @@ _STATE_NOTES = {
 }
 # JSON escapes C0 controls itself; C1 controls (8-bit CSI and friends) it leaves raw.
 _C1_CONTROL = re.compile(r"[\x7f-\x9f]")
+
+
+def export_text(info: ConversationInfo, turns: list[Turn], format: str) -> str:
+    """The transcript in `format`: "md" or "json"."""
+    return to_json(info, turns) if format == "json" else to_markdown(info, turns)
+
+
+def free_path(folder: Path, info: ConversationInfo, format: str) -> Path:
+    """A file name for an export that does not exist yet: `peru-capital-12.md`, `-12-2.md`, …"""
+    slug = re.sub(r"[^a-z0-9]+", "-", sanitize(info.title).lower()).strip("-")[:40] or "conversation"
+    stem = f"{slug}-{info.id}"
+    candidate = folder / f"{stem}.{format}"
+    number = 2
+    while candidate.exists():
+        candidate, number = folder / f"{stem}-{number}.{format}", number + 1
+    return candidate
+
+
+def write_export(path: Path, text: str, force: bool = False) -> None:
+    """Write a new file; an existing one is refused (FileExistsError) unless `force`.
+
+    Mode "x" refuses atomically, so a file that appears meanwhile is not overwritten either.
+    """
+    with path.open("w" if force else "x", encoding="utf-8") as file:
+        file.write(text)
 
 
 # Markdown

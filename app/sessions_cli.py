@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.export import from_json, to_json, to_markdown
+from app.export import export_text, from_json, write_export
 from app.store import ConversationInfo, Store, StoreError
 from app.text import sanitize
 
@@ -80,15 +80,13 @@ def _row(info: ConversationInfo) -> tuple[str, str, str, str, str]:
 def _export(args: argparse.Namespace, store: Store) -> None:
     info = _existing(store, args.id)
     turns = store.turns(info.id)
-    text = to_json(info, turns) if args.format == "json" else to_markdown(info, turns)
+    text = export_text(info, turns, args.format)
     if args.output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        # "x" refuses an existing file atomically, so nothing is overwritten by a race either.
-        with args.output.open("w" if args.force else "x", encoding="utf-8") as file:
-            file.write(text)
+        write_export(args.output, text, args.force)
     except FileExistsError:
         raise _Failure(f"{args.output} already exists; add --force to overwrite it.") from None
     except OSError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,13 +19,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from app.client import OllamaClient, OllamaError, OllamaUnreachable
+from app.commands import parse
 from app.config import CHECKPOINT_SECONDS, FLUSH_SECONDS, HEALTH_SECONDS, RECONNECT_SECONDS, Settings
 from app.conversation import Turn, TurnState, history
 from app.messages import ReplyChunk, ReplyEnded, ServerStatus
+from app.export import export_text, free_path, write_export
 from app.protocol import ChatRequest, ModelInfo
+from app.screens.dialogs import AskText, Confirm
 from app.screens.help import HelpScreen
-from app.store import ConversationInfo, StoreError
+from app.screens.search import SearchScreen
+from app.store import ConversationInfo, SearchHit, StoreError
 from app.store_writer import StoreWriter
+from app.widgets.conversation_list import ConversationList
 from app.widgets.conversation_view import ConversationView
 from app.widgets.model_picker import ModelPicker
 from app.widgets.prompt_input import PromptInput
@@ -38,12 +44,15 @@ UNREACHABLE_HINT = (
 
 class ChatScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape", "stop", "Stop"),
-        Binding("ctrl+n", "new_conversation", "New chat"),
-        Binding("ctrl+o", "focus_models", "Models"),
-        Binding("ctrl+r", "retry", "Retry"),
-        Binding("ctrl+y", "copy_reply", "Copy reply", priority=True),  # over the input's redo
-        Binding("f1", "help", "Help"),
+        Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
+        Binding("ctrl+n", "new_conversation", "New chat", tooltip="start a new conversation"),
+        Binding("ctrl+o", "focus_models", "Models", tooltip="focus the model picker (Enter picks, Esc goes back)"),
+        Binding("ctrl+s", "focus_conversations", "Chats", tooltip="focus saved conversations (Enter opens, R renames, D deletes)"),
+        Binding("ctrl+f", "search", "Search", tooltip="search all conversations"),
+        Binding("ctrl+r", "retry", "Retry", tooltip="ask again for the last reply (it replaces the old one)"),
+        # priority: over the input's own Ctrl+Y (redo)
+        Binding("ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"),
+        Binding("f1", "help", "Help", tooltip="this help"),
     ]
 
     def __init__(self, settings: Settings, client: OllamaClient, writer: StoreWriter) -> None:
@@ -57,6 +66,7 @@ class ChatScreen(Screen[None]):
         self.conversation: ConversationInfo | None = None
         self.turns: list[Turn] = []
         self.streaming: Turn | None = None
+        self.editing: Turn | None = None  # the user message being edited for a resend
         self._reachable: bool | None = None
         self._poke = asyncio.Event()  # wakes the server watcher early
         self._last_checkpoint = 0.0
@@ -68,6 +78,8 @@ class ChatScreen(Screen[None]):
             with Vertical(id="sidebar"):
                 yield Label("Models", classes="pane-title")
                 yield ModelPicker(id="models")
+                yield Label("Conversations", classes="pane-title")
+                yield ConversationList(id="conversations")
             with Vertical(id="chat"):
                 yield ConversationView(id="conversation")
                 yield PromptInput(id="prompt")
@@ -80,6 +92,7 @@ class ChatScreen(Screen[None]):
         if self.store.notice:
             self.notify(self.store.notice, title="Conversation storage", severity="warning", timeout=15, markup=False)
         self._open_initial_conversation()
+        self.refresh_conversations()
         self.query_one(PromptInput).focus()
         self.watch_server()
 
@@ -102,23 +115,112 @@ class ChatScreen(Screen[None]):
             self.open_conversation(info)
         self.query_one(StatusBar).model = self.model
 
-    def open_conversation(self, info: ConversationInfo) -> None:
+    def open_conversation(self, info: ConversationInfo, at_message: int | None = None) -> None:
         self.action_stop()
         try:
             turns = self.store.turns(info.id)
         except StoreError as error:
             self._store_failed(error)
             return
-        self.conversation, self.turns = info, turns
+        self.conversation, self.turns, self.editing = info, turns, None
         if info.model and not self.settings.model:
             self.select_model(info.model, announce=False)
-        self.query_one(ConversationView).set_turns(turns)
+        view = self.query_one(ConversationView)
+        view.set_turns(turns)
+        target = next((turn for turn in turns if turn.id == at_message), None)
+        if target is not None:
+            view.scroll_to_turn(target)
+        self.refresh_conversations()
 
     def action_new_conversation(self) -> None:
         self.action_stop()
-        self.conversation, self.turns = None, []
+        self.conversation, self.turns, self.editing = None, [], None
         self.query_one(ConversationView).clear()
         self.query_one(PromptInput).focus()
+        self.refresh_conversations()
+
+    @work(exclusive=True, group="conversations")
+    async def refresh_conversations(self) -> None:
+        """Redraw the list once the writes queued before it are done."""
+        try:
+            conversations = await self.writer.run(self.store.conversations, 500)
+        except StoreError as error:
+            self._store_failed(error)
+            return
+        current = self.conversation.id if self.conversation else None
+        self.query_one(ConversationList).show(conversations, current)
+
+    def action_focus_conversations(self) -> None:
+        self.query_one(ConversationList).focus()
+
+    @on(ConversationList.Chosen)
+    def _conversation_chosen(self, event: ConversationList.Chosen) -> None:
+        self._open_by_id(event.conversation_id)
+        self.query_one(PromptInput).focus()
+
+    def _open_by_id(self, conversation_id: int, at_message: int | None = None) -> None:
+        try:
+            info = self.store.conversation(conversation_id)
+        except StoreError as error:
+            self._store_failed(error)
+            return
+        if info is None:
+            self.notify("That conversation no longer exists.", severity="warning")
+            self.refresh_conversations()
+            return
+        self.open_conversation(info, at_message)
+
+    @on(ConversationList.RenameAsked)
+    def _rename_asked(self, event: ConversationList.RenameAsked) -> None:
+        self._ask_rename(event.conversation_id)
+
+    def _ask_rename(self, conversation_id: int) -> None:
+        info = self.store.conversation(conversation_id)
+        if info is None:
+            return
+
+        def rename(title: str | None) -> None:
+            if title:
+                self.rename_conversation(conversation_id, title)
+
+        self.app.push_screen(AskText("New title for this conversation:", info.title), rename)
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        self.writer.submit(self.store.rename, conversation_id, title)
+        if self.conversation is not None and self.conversation.id == conversation_id:
+            self.conversation = replace(self.conversation, title=title)
+        self.refresh_conversations()
+
+    @on(ConversationList.DeleteAsked)
+    def _delete_asked(self, event: ConversationList.DeleteAsked) -> None:
+        self._ask_delete(event.conversation_id)
+
+    def _ask_delete(self, conversation_id: int) -> None:
+        info = self.store.conversation(conversation_id)
+        if info is None:
+            return
+
+        def delete(yes: bool | None) -> None:
+            if yes:
+                self.delete_conversation(conversation_id)
+
+        title = info.title or "this conversation"
+        self.app.push_screen(Confirm(f"Delete “{title}” and its {info.message_count} messages? This cannot be undone."), delete)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        if self.conversation is not None and self.conversation.id == conversation_id:
+            self.action_new_conversation()
+        self.writer.submit(self.store.delete, conversation_id)
+        self.refresh_conversations()
+        self.notify("Conversation deleted.")
+
+    def action_search(self, query: str = "") -> None:
+        def open_hit(hit: SearchHit | None) -> None:
+            if hit is not None:
+                self._open_by_id(hit.conversation_id, hit.message_id)
+                self.query_one(PromptInput).focus()
+
+        self.app.push_screen(SearchScreen(self.store, query), open_hit)
 
     def _store_failed(self, error: StoreError) -> None:
         self.notify(str(error), title="Conversation storage", severity="error", timeout=15, markup=False)
@@ -209,7 +311,26 @@ class ChatScreen(Screen[None]):
             self.notify("No model to send to: pick one with Ctrl+O or /model NAME.", severity="warning")
             return
         prompt.clear()
+        if self.editing is not None:
+            self._drop_from(self.editing)
         self.send(event.text)
+
+    @on(PromptInput.RecallLast)
+    def _recall_last(self) -> None:
+        self.command_edit("")
+
+    def _drop_from(self, first: Turn) -> None:
+        """Remove a turn and everything after it, from the view and the store."""
+        self.editing = None
+        if first not in self.turns:
+            return
+        index = self.turns.index(first)
+        view = self.query_one(ConversationView)
+        for turn in self.turns[index:]:
+            view.remove_turn(turn)
+            if turn.id is not None:
+                self.writer.submit(self.store.delete_turn, turn.id)
+        del self.turns[index:]
 
     def send(self, text: str) -> None:
         user = Turn("user", text, created_at=time.time())
@@ -294,23 +415,24 @@ class ChatScreen(Screen[None]):
             self.writer.submit(self.store.update_turn, replace(turn))
         if ended.unreachable:
             self.refresh_models()
+        self.refresh_conversations()
 
     def action_stop(self) -> None:
         if self.streaming is not None:
             self.workers.cancel_group(self, "chat")
-        elif self.focused is self.query_one(ModelPicker):
+        elif self.editing is not None:
+            self.editing = None
+            self.query_one(PromptInput).clear()
+            self.notify("Edit cancelled.")
+        elif self.focused is not self.query_one(PromptInput):
             self.query_one(PromptInput).focus()
 
     def action_retry(self) -> None:
         """Ask again for the last reply: the old one goes, the history up to it stays."""
         if self.streaming is not None or not self.turns or not self.model:
             return
-        last = self.turns[-1]
-        if last.role == "assistant":
-            self.turns.pop()
-            self.query_one(ConversationView).remove_turn(last)
-            if last.id is not None:
-                self.writer.submit(self.store.delete_turn, last.id)
+        if self.turns[-1].role == "assistant":
+            self._drop_from(self.turns[-1])
         self.start_reply(None)
 
     def action_copy_reply(self) -> None:
@@ -322,32 +444,18 @@ class ChatScreen(Screen[None]):
         self.notify(f"Copied the last reply ({len(text)} characters).")
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.BINDINGS))
 
     # -- slash commands ---------------------------------------------------------------------
 
     def run_command(self, line: str) -> None:
-        name, _, argument = line.partition(" ")
-        argument = argument.strip()
-        match name.lower():
-            case "/help" | "/?":
-                self.action_help()
-            case "/bye" | "/exit" | "/quit":
-                self.app.exit()
-            case "/clear" | "/new":
-                self.action_new_conversation()
-            case "/retry":
-                self.action_retry()
-            case "/copy":
-                self.action_copy_reply()
-            case "/models":
-                self.action_focus_models()
-            case "/model" | "/load":
-                self._switch_model(argument)
-            case _:
-                self.notify(f"Unknown command {name}. Type /help for the list.", severity="warning", markup=False)
+        command, name, argument = parse(line)
+        if command is None:
+            self.notify(f"Unknown command {name}. Type /help for the list.", severity="warning", markup=False)
+            return
+        getattr(self, f"command_{command.action}")(argument)
 
-    def _switch_model(self, name: str) -> None:
+    def command_model(self, name: str) -> None:
         if not name:
             self.action_focus_models()
             return
@@ -356,6 +464,74 @@ class ChatScreen(Screen[None]):
             self.notify(f"No local model named {name}. Pull it with: ollama pull {name}", severity="error", markup=False)
             return
         self.select_model(resolved or name)
+
+    def command_new(self, _: str) -> None:
+        self.action_new_conversation()
+
+    def command_retry(self, _: str) -> None:
+        self.action_retry()
+
+    def command_copy(self, _: str) -> None:
+        self.action_copy_reply()
+
+    def command_help(self, _: str) -> None:
+        self.action_help()
+
+    def command_quit(self, _: str) -> None:
+        self.app.exit()
+
+    def command_search(self, query: str) -> None:
+        self.action_search(query)
+
+    def command_edit(self, _: str) -> None:
+        """Put the last user message back in the input; sending it replaces it and what followed."""
+        if self.streaming is not None:
+            self.notify("A reply is still arriving. Esc stops it.", severity="warning")
+            return
+        last = next((turn for turn in reversed(self.turns) if turn.role == "user"), None)
+        if last is None:
+            self.notify("No message to edit yet.", severity="warning")
+            return
+        self.editing = last
+        prompt = self.query_one(PromptInput)
+        prompt.text = last.content
+        prompt.move_cursor(prompt.document.end)
+        prompt.focus()
+        self.notify("Editing your last message: Enter sends it again, Esc cancels.")
+
+    def command_rename(self, title: str) -> None:
+        if self.conversation is None:
+            self.notify("Nothing to rename yet: send a message first.", severity="warning")
+        elif not title:
+            self._ask_rename(self.conversation.id)
+        else:
+            self.rename_conversation(self.conversation.id, title)
+
+    def command_delete(self, _: str) -> None:
+        if self.conversation is None:
+            self.notify("Nothing to delete: this conversation is not saved yet.", severity="warning")
+        else:
+            self._ask_delete(self.conversation.id)
+
+    def command_export(self, argument: str) -> None:
+        """`/export [md|json] [FILE]`: a new file in the current folder unless FILE is given."""
+        if self.conversation is None:
+            self.notify("Nothing to export yet: send a message first.", severity="warning")
+            return
+        words = argument.split(maxsplit=1)
+        format = "md"
+        if words and words[0].lower() in ("md", "json"):
+            format = words.pop(0).lower()
+        path = Path(words[0]).expanduser() if words else free_path(Path.cwd(), self.conversation, format)
+        info = self.store.conversation(self.conversation.id) or self.conversation
+        try:
+            write_export(path, export_text(info, self.turns, format))
+        except FileExistsError:
+            self.notify(f"{path} already exists; nothing was overwritten.", severity="error", markup=False)
+        except OSError as error:
+            self.notify(f"Cannot write {path}: {error.strerror or error}.", severity="error", markup=False)
+        else:
+            self.notify(f"Saved this conversation to {path}.", markup=False)
 
     def on_unmount(self) -> None:
         """Quitting mid-reply keeps what arrived, marked stopped."""

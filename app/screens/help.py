@@ -1,42 +1,51 @@
-"""The help dialog: slash commands and keys, as `/help` and `?` show them."""
+"""The help dialog: slash commands (from the command table) and the keys of the chat screen."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
-# ollama-tui help
+from app.commands import COMMANDS
 
-| Command | What it does |
-|---|---|
-| `/model NAME`, `/load NAME` | use another model from the next message on; the history goes on |
-| `/models` | focus the model picker |
-| `/clear` | start a new conversation |
-| `/retry` | ask again for the last reply |
-| `/copy` | copy the last reply to the clipboard |
-| `/help`, `/?` | this help |
-| `/bye` | quit |
+EXTRA_KEYS = (
+    ("Enter", "send the message"),
+    ("Ctrl+J, Alt+Enter", "new line in the message (pasting multi-line text works too)"),
+    ("Up (in an empty input)", "edit your last message and send it again"),
+    ("Ctrl+Q", "quit"),
+)
 
-| Key | What it does |
-|---|---|
-| Enter | send the message |
-| Ctrl+J, Alt+Enter | new line in the message |
-| Esc | stop the reply that is arriving (the partial reply stays) |
-| Ctrl+N | new conversation |
-| Ctrl+O | focus the model picker (Enter picks, Esc returns) |
-| Ctrl+R | ask again for the last reply |
-| Ctrl+Y | copy the last reply (terminal clipboard, OSC 52) |
-| Ctrl+Q | quit |
-"""
+
+def key_name(keys: str) -> str:
+    """`ctrl+n,f1` → `Ctrl+N, F1`."""
+    names = ("+".join(part.upper() if len(part) == 1 else part.capitalize() for part in key.split("+")) for key in keys.split(","))
+    return ", ".join(names).replace("Escape", "Esc")
+
+
+def help_text(bindings: list[BindingType]) -> str:
+    rows = ["# ollama-tui help", "", "| Command | What it does |", "|---|---|"]
+    for command in COMMANDS:
+        names = ", ".join(f"`{name}{' ' + command.usage if command.usage else ''}`" for name in command.names[:2])
+        rows.append(f"| {names} | {command.summary} |")
+    rows += ["", "| Key | What it does |", "|---|---|"]
+    rows += [f"| {key} | {what} |" for key, what in EXTRA_KEYS]
+    rows += [
+        f"| {key_name(binding.key)} | {binding.tooltip or binding.description} |"
+        for binding in bindings
+        if isinstance(binding, Binding) and binding.description
+    ]
+    return "\n".join(rows)
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
 
+    def __init__(self, bindings: list[BindingType]) -> None:
+        super().__init__()
+        self.text = help_text(bindings)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Markdown(HELP)
+            yield Markdown(self.text)

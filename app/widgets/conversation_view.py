@@ -247,6 +247,14 @@ class ConversationView(ScrollView, can_focus=True):
     def clear(self) -> None:
         self.set_turns(())
 
+    def scroll_to_turn(self, turn: Turn) -> None:
+        """Bring a turn's first line to the top of the view (e.g. a search hit)."""
+        index = self._index_of(turn)
+        if index is None:
+            return
+        self._following = False
+        self._settle(_Anchor(self._entries[index], index, 0))
+
     def last_reply_text(self) -> str | None:
         """The raw text of the last assistant turn, for copying."""
         for entry in reversed(self._entries):

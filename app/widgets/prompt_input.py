@@ -20,6 +20,9 @@ class PromptInput(TextArea):
     class Submitted(Message):
         text: str
 
+    class RecallLast(Message):
+        """Up was pressed in the empty input: the person wants to edit their last message."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
@@ -41,3 +44,9 @@ class PromptInput(TextArea):
     def action_newline(self) -> None:
         start, end = self.selection
         self._replace_via_keyboard("\n", start, end)
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if not self.text and not select:  # Up in an empty input recalls the last message
+            self.post_message(self.RecallLast())
+            return
+        super().action_cursor_up(select)

@@ -1,0 +1,85 @@
+"""The saved conversations in the sidebar: newest first, title and date, the open one marked."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from textual import on
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from app.store import ConversationInfo
+from app.text import sanitize
+
+NO_CONVERSATIONS = "No saved conversations yet."
+
+
+def short_date(moment: float, now: float | None = None) -> str:
+    """`14:02` today, `Nov 25` this year, `2025-11-25` before."""
+    local, today = time.localtime(moment), time.localtime(now)
+    if local[:3] == today[:3]:
+        return time.strftime("%H:%M", local)
+    return time.strftime("%b %d" if local.tm_year == today.tm_year else "%Y-%m-%d", local)
+
+
+class ConversationList(OptionList):
+    """Posts `Chosen`, `RenameAsked` and `DeleteAsked`; the screen does the work."""
+
+    BINDINGS = [
+        Binding("r", "rename", "Rename"),
+        Binding("d,delete", "delete", "Delete"),
+    ]
+
+    @dataclass
+    class Chosen(Message):
+        conversation_id: int
+
+    @dataclass
+    class RenameAsked(Message):
+        conversation_id: int
+
+    @dataclass
+    class DeleteAsked(Message):
+        conversation_id: int
+
+    def show(self, conversations: list[ConversationInfo], current: int | None) -> None:
+        highlighted = self.highlighted_option.id if self.highlighted_option else None
+        if not conversations:
+            self.set_options([Option(NO_CONVERSATIONS, disabled=True)])
+            return
+        self.set_options(self._option(info, info.id == current) for info in conversations)
+        ids = [str(info.id) for info in conversations]
+        target = highlighted if highlighted in ids else str(current) if str(current) in ids else None
+        self.highlighted = ids.index(target) if target else 0
+
+    @staticmethod
+    def _option(info: ConversationInfo, current: bool) -> Option:
+        title = sanitize(info.title) or "New conversation"
+        label = Content.assemble(
+            ("● " if current else "  ", "$accent"),
+            (title, "bold" if current else ""),
+            (f"\n    {short_date(info.updated_at)} · {info.message_count} msgs", "$text-muted"),
+        )
+        return Option(label, id=str(info.id))
+
+    def _highlighted_id(self) -> int | None:
+        option = self.highlighted_option
+        return int(option.id) if option is not None and option.id else None
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Chosen(int(event.option.id)))
+
+    def action_rename(self) -> None:
+        if (conversation_id := self._highlighted_id()) is not None:
+            self.post_message(self.RenameAsked(conversation_id))
+
+    def action_delete(self) -> None:
+        if (conversation_id := self._highlighted_id()) is not None:
+            self.post_message(self.DeleteAsked(conversation_id))
