@@ -8,6 +8,9 @@ from pathlib import Path
 DEFAULT_HOST = "http://127.0.0.1:11434"
 FLUSH_SECONDS = 1 / 30  # how often streamed tokens reach the view: about once a frame
 CHECKPOINT_SECONDS = 1.0  # how often a streaming reply is saved
+# A stored reply still marked streaming but untouched this long was left by a copy of the app
+# that died; a live copy checkpoints it every CHECKPOINT_SECONDS while tokens arrive.
+STALE_STREAM_SECONDS = 10.0
 RECONNECT_SECONDS = 2.0  # how often an unreachable server is tried again
 HEALTH_SECONDS = 10.0  # how often a reachable server is checked while idle
 

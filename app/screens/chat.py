@@ -20,7 +20,14 @@ from textual.widgets import Footer, Label, Static
 
 from app.client import OllamaClient, OllamaError, OllamaUnreachable
 from app.commands import parse
-from app.config import CHECKPOINT_SECONDS, FLUSH_SECONDS, HEALTH_SECONDS, RECONNECT_SECONDS, Settings
+from app.config import (
+    CHECKPOINT_SECONDS,
+    FLUSH_SECONDS,
+    HEALTH_SECONDS,
+    RECONNECT_SECONDS,
+    STALE_STREAM_SECONDS,
+    Settings,
+)
 from app.conversation import Turn, TurnState, history
 from app.messages import ReplyChunk, ReplyEnded, ServerStatus
 from app.export import export_text, free_path, write_export
@@ -28,7 +35,7 @@ from app.protocol import ChatRequest, ModelInfo
 from app.screens.dialogs import AskText, Confirm
 from app.screens.help import HelpScreen
 from app.screens.search import SearchScreen
-from app.store import ConversationInfo, SearchHit, StoreError
+from app.store import INTERRUPTED_ERROR, ConversationInfo, SearchHit, StoreError
 from app.store_writer import StoreWriter
 from app.widgets.conversation_list import ConversationList
 from app.widgets.conversation_view import ConversationView
@@ -101,7 +108,7 @@ class ChatScreen(Screen[None]):
     def _open_initial_conversation(self) -> None:
         info: ConversationInfo | None = None
         try:
-            self.store.recover_interrupted()
+            self.store.recover_interrupted(STALE_STREAM_SECONDS)
             if self.settings.session_id is not None:
                 info = self.store.conversation(self.settings.session_id)
                 if info is None:
@@ -122,6 +129,9 @@ class ChatScreen(Screen[None]):
         except StoreError as error:
             self._store_failed(error)
             return
+        for turn in turns:  # left streaming by a copy of the app that died (or is still writing)
+            if turn.state == TurnState.STREAMING:
+                turn.state, turn.error = TurnState.INTERRUPTED, INTERRUPTED_ERROR
         self.conversation, self.turns, self.editing = info, turns, None
         if info.model and not self.settings.model:
             self.select_model(info.model, announce=False)
