@@ -44,8 +44,8 @@ from app.widgets.prompt_input import PromptInput
 from app.widgets.status_bar import StatusBar
 
 UNREACHABLE_HINT = (
-    "Cannot reach Ollama at {host}. Start it with `ollama serve`, or point OLLAMA_HOST or "
-    "--host at a running server. Retrying every few seconds…"
+    "Cannot reach Ollama at {host}. Start it with: ollama serve — or point OLLAMA_HOST or "
+    "--host at a running server. Trying again every few seconds…"
 )
 
 
@@ -363,22 +363,29 @@ class ChatScreen(Screen[None]):
         await self._save_before_request(user, reply)
         content: list[str] = []
         thinking: list[str] = []
+
+        def flush() -> None:
+            if content or thinking:
+                self.post_message(ReplyChunk(reply, "".join(content), "".join(thinking)))
+                content.clear()
+                thinking.clear()
+
         ended = ReplyEnded(reply, stopped=True)
-        last = time.monotonic()
+        # Text reaches the view about once a frame however fast it arrives, and also when the
+        # stream goes quiet (a slow model, a stall) rather than only when the next token comes.
+        timer = self.set_interval(FLUSH_SECONDS, flush)
         try:
             async for chunk in self.client.chat(request):
                 content.append(chunk.content)
-                thinking.append(chunk.thinking)
+                if chunk.thinking:
+                    thinking.append(chunk.thinking)
                 if chunk.done:
                     ended = ReplyEnded(reply, stats=chunk.stats)
-                elif time.monotonic() - last >= FLUSH_SECONDS:
-                    self.post_message(ReplyChunk(reply, "".join(content), "".join(thinking)))
-                    content.clear(), thinking.clear()
-                    last = time.monotonic()
         except OllamaError as error:
             ended = ReplyEnded(reply, error=str(error), unreachable=isinstance(error, OllamaUnreachable))
         finally:  # on Stop (cancellation) too: keep what arrived, then say how it ended
-            self.post_message(ReplyChunk(reply, "".join(content), "".join(thinking)))
+            timer.stop()
+            flush()
             self.post_message(ended)
 
     async def _save_before_request(self, user: Turn | None, reply: Turn) -> None:
@@ -389,6 +396,7 @@ class ChatScreen(Screen[None]):
             if user is not None:
                 await self.writer.run(self.store.add_turn, self.conversation.id, user)
             await self.writer.run(self.store.add_turn, self.conversation.id, reply)
+            self.refresh_conversations()
         except StoreError as error:
             self._store_failed(error)
 

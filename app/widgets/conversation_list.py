@@ -19,11 +19,19 @@ NO_CONVERSATIONS = "No saved conversations yet."
 
 
 def short_date(moment: float, now: float | None = None) -> str:
-    """`14:02` today, `Nov 25` this year, `2025-11-25` before."""
-    local, today = time.localtime(moment), time.localtime(now)
-    if local[:3] == today[:3]:
-        return time.strftime("%H:%M", local)
-    return time.strftime("%b %d" if local.tm_year == today.tm_year else "%Y-%m-%d", local)
+    """`just now`, `5 min ago`, `3 h ago`, `yesterday`, `Mar 05` this year, `2024-03-05` before."""
+    now = time.time() if now is None else now
+    age = now - moment
+    if age < 60:
+        return "just now"
+    if age < 3600:
+        return f"{int(age // 60)} min ago"
+    if age < 86_400:
+        return f"{int(age // 3600)} h ago"
+    if age < 2 * 86_400:
+        return "yesterday"
+    local = time.localtime(moment)
+    return time.strftime("%b %d" if local.tm_year == time.localtime(now).tm_year else "%Y-%m-%d", local)
 
 
 class ConversationList(OptionList):

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from app.protocol import ModelInfo
 from app.text import human_size, sanitize
 
-NO_MODELS = "No models installed.\nGet one with: ollama pull llama3.2"
+NO_MODELS = "No models installed.\nTo get one, run:\n  ollama pull llama3.2"
 UNREACHABLE = "Models appear when Ollama is reachable."
 
 

@@ -1,0 +1,222 @@
+"""The app's main views in fixed, repeatable states: for snapshot tests and for screenshots/.
+
+Everything a person would see is pinned: the host shown is Ollama's default address (requests
+are forwarded to the test server's real port), stored conversations carry fixed dates, and the
+cursor does not blink. Run `python tests/scenes.py` to refresh screenshots/ (SVG, and PNG when
+rsvg-convert is installed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from textual import events
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ollama_server import ChatScript, FakeOllama  # noqa: E402
+
+from app.app import OllamaTui, make_app  # noqa: E402
+from app.client import OllamaClient  # noqa: E402
+from app.config import DEFAULT_HOST, Settings  # noqa: E402
+from app.conversation import Turn, TurnState  # noqa: E402
+from app.protocol import ChatStats  # noqa: E402
+from app.screens.chat import ChatScreen  # noqa: E402
+from app.store import ConversationInfo, Store  # noqa: E402
+from app.widgets.prompt_input import PromptInput  # noqa: E402
+
+SIZE = (110, 34)
+DAY = 1_709_640_000.0  # 2024-03-05 12:00 UTC: shown as a full date, the same in every zone
+
+RunBefore = Callable[..., Awaitable[None]]
+
+
+class ForwardTo(httpx.AsyncBaseTransport):
+    """Sends every request to `port` on 127.0.0.1 whatever host the URL names."""
+
+    def __init__(self, port: int) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._port = port
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(host="127.0.0.1", port=self._port)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+PERU_REPLY = """\
+The capital of Peru is **Lima**, on the Pacific coast.
+
+| City | Population |
+|---|---:|
+| Lima | 10.1 million |
+| Arequipa | 1.1 million |
+
+- Founded in 1535 by Francisco Pizarro
+- Seat of the national government"""
+
+CODE_REPLY = """\
+Here is a quick way to read it with `httpx`:
+
+```python
+import httpx
+
+async def population(city: str) -> int:
+    async with httpx.AsyncClient() as client:
+        reply = await client.get(f"/cities/{city}")
+        return reply.json()["population"]
+```"""
+
+
+def stats(tokens: int) -> ChatStats:
+    return ChatStats("stop", eval_count=tokens, eval_duration=tokens * 16_000_000, prompt_eval_count=40)
+
+
+def seed(data_dir: Path) -> int:
+    """Three saved conversations; returns the id of the one with a model switch in it."""
+    with Store.open(data_dir) as store:
+        for index, title in enumerate(("Sourdough starter schedule", "Rust borrow checker")):
+            store.import_conversation(
+                ConversationInfo(0, title, DAY - 86_400 * (3 - index), DAY - 86_400 * (3 - index), "qwen3:4b"),
+                [Turn("user", title, created_at=DAY), Turn("assistant", "…", model="qwen3:4b", created_at=DAY)],
+            )
+        return store.import_conversation(
+            ConversationInfo(0, "Capital of Peru", DAY, DAY, "qwen3:4b"),
+            [
+                Turn("user", "What is the capital of Peru?", created_at=DAY),
+                Turn("assistant", PERU_REPLY, model="llama3.2:latest", stats=stats(61), created_at=DAY),
+                Turn("user", "Show me how to fetch a city's population in Python.", created_at=DAY),
+                Turn("assistant", CODE_REPLY, model="qwen3:4b", stats=stats(74), created_at=DAY),
+            ],
+        )
+
+
+@dataclass
+class Scene:
+    app: OllamaTui
+    run_before: RunBefore
+
+
+def build(server: FakeOllama, data_dir: Path, **settings: object) -> OllamaTui:
+    port = int(server.url.rsplit(":", 1)[1])
+    client = OllamaClient(DEFAULT_HOST, transport=ForwardTo(port))
+    return make_app(Settings(host=DEFAULT_HOST, data_dir=data_dir, **settings), client=client)  # type: ignore[arg-type]
+
+
+async def settle(pilot, condition: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(500):
+        if condition():
+            break
+        await pilot.pause(0.02)
+    else:
+        raise AssertionError("the scene never reached its state")
+    pilot.app.query_one(PromptInput).cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+def chat_screen(pilot) -> ChatScreen:  # type: ignore[no-untyped-def]
+    screen = pilot.app.screen_stack[0]
+    assert isinstance(screen, ChatScreen)
+    return screen
+
+
+def conversation(server: FakeOllama, data_dir: Path) -> Scene:
+    """Mid-conversation: Markdown with a table, a list and code, replies from two models."""
+    session = seed(data_dir)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models and screen.turns and pilot.app.query_one("#conversations").option_count == 3)
+
+    return Scene(build(server, data_dir, session_id=session), run_before)
+
+
+def streaming(server: FakeOllama, data_dir: Path) -> Scene:
+    """A reply arriving: the partial Markdown so far, the header saying it streams."""
+    tokens = [token + " " for token in PERU_REPLY.split(" ")]
+    stall = next(i for i, token in enumerate(tokens) if token.startswith("1535")) + 1
+    server.enqueue(ChatScript(tokens=tokens, stall_after=stall))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models)
+        pilot.app.post_message(events.Paste("What is the capital of Peru?"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.turns and "Founded" in screen.turns[-1].content)
+
+    return Scene(build(server, data_dir), run_before)
+
+
+def server_down(server: FakeOllama, data_dir: Path) -> Scene:
+    """Ollama is not running: the banner says so and how to fix it; nothing else breaks."""
+    server.stop()
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot, lambda: "-hidden" not in pilot.app.query_one("#banner").classes)
+
+    return Scene(build(server, data_dir), run_before)
+
+
+def no_models(server: FakeOllama, data_dir: Path) -> Scene:
+    """A server with no models: the picker says how to get one."""
+    server.models.clear()
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen._reachable)
+
+    return Scene(build(server, data_dir), run_before)
+
+
+def error(server: FakeOllama, data_dir: Path) -> Scene:
+    """A model that does not exist: the server's own message in the conversation."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models)
+        await pilot.press(*"hello")
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.turns and screen.turns[-1].state == TurnState.ERROR)
+
+    return Scene(build(server, data_dir, model="mistral:7b"), run_before)
+
+
+SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
+    "chat": conversation,
+    "streaming": streaming,
+    "server-down": server_down,
+    "no-models": no_models,
+    "error": error,
+}
+
+
+def main(folder: Path) -> None:
+    """Write every scene as SVG (and PNG) into `folder`."""
+    from textual._doc import take_svg_screenshot
+
+    folder.mkdir(exist_ok=True)
+    for name, make in SCENES.items():
+        with FakeOllama() as server, tempfile.TemporaryDirectory() as data:
+            scene = make(server, Path(data))
+            svg = take_svg_screenshot(app=scene.app, terminal_size=SIZE, run_before=scene.run_before)
+        (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
+        if shutil.which("rsvg-convert"):
+            # rsvg drops a span's leading no-break spaces; plain spaces kept as they are match
+            # what a browser shows.
+            plain = svg.replace("&#160;", " ").replace("<svg ", '<svg xml:space="preserve" ', 1)
+            subprocess.run(["rsvg-convert", "-o", folder / f"{name}.png"], input=plain.encode(), check=True)
+        print(f"wrote {name}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent.parent / "screenshots")
