@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App
+from textual.binding import Binding
 
 from app.client import OllamaClient
 from app.config import Settings
@@ -16,6 +17,7 @@ class OllamaTui(App[None]):
     TITLE = "ollama-tui"
     CSS_PATH = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss"]
     ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, settings: Settings, client: OllamaClient, store: Store) -> None:
         super().__init__()

@@ -347,3 +347,20 @@ async def test_slow_first_token_is_waited_for(ollama: FakeOllama, make_tui: Make
         await wait_until(pilot, replied(screen))
         assert screen.turns[-1].content == "late but here"
         assert screen.turns[-1].state == TurnState.COMPLETE
+
+
+async def test_damaged_database_still_chats_in_memory(ollama: FakeOllama, make_tui: MakeTui, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    data.mkdir()
+    damaged = b"this is not a database" * 100
+    (data / "conversations.db").write_bytes(damaged)
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        text = screen_text(app)
+        assert "damaged" in text.lower() and "memory only" in text
+        await send(pilot, "still works?")
+        await wait_until(pilot, replied(screen))
+        assert screen.turns[-1].state == TurnState.COMPLETE
+        assert app.store.turns(screen.conversation.id)[0].content == "still works?"  # type: ignore[union-attr]
+    assert (data / "conversations.db").read_bytes() == damaged  # never overwritten
