@@ -77,6 +77,7 @@ class ChatScreen(Screen[None]):
         self._reachable: bool | None = None
         self._poke = asyncio.Event()  # wakes the server watcher early
         self._last_checkpoint = 0.0
+        self._model_override = settings.model  # --model wins over the first conversation's own
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -120,6 +121,7 @@ class ChatScreen(Screen[None]):
             self._store_failed(error)
         if info is not None:
             self.open_conversation(info)
+        self._model_override = None
         self.query_one(StatusBar).model = self.model
 
     def open_conversation(self, info: ConversationInfo, at_message: int | None = None) -> None:
@@ -133,7 +135,7 @@ class ChatScreen(Screen[None]):
             if turn.state == TurnState.STREAMING:
                 turn.state, turn.error = TurnState.INTERRUPTED, INTERRUPTED_ERROR
         self.conversation, self.turns, self.editing = info, turns, None
-        if info.model and not self.settings.model:
+        if info.model and not self._model_override:
             self.select_model(info.model, announce=False)
         view = self.query_one(ConversationView)
         view.set_turns(turns)
