@@ -318,3 +318,64 @@ async def test_turns_far_away_let_go_of_their_lines(monkeypatch) -> None:
             assert shown(view) == page
             view.action_page_up()
         assert len(alive) <= 12
+
+
+async def test_thinking_unfolds_while_alone_then_folds_when_the_answer_starts() -> None:
+    reply = Turn("assistant", "", model="qwen3:4b", state=TurnState.STREAMING)
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns([Turn("user", "Which city?"), reply])
+        assert not view.toggle_thinking()  # nothing to toggle yet
+        reply.thinking = "The user asks about Peru.\n\nIts capital is \x1b[31mLima."
+        view.update_turn(reply)
+        await settled(pilot)
+        lines = shown(view)
+        assert "▎ ▾ Thinking… (9 words)" in lines
+        assert "▎   The user asks about Peru." in lines and "▎   Its capital is Lima." in lines
+        colour = view.get_component_rich_style("conversation-view--thinking").color
+        strip = view.render_line(lines.index("▎   The user asks about Peru."))
+        assert next(s.style.color for s in strip if "Peru" in s.text) == colour
+
+        reply.content = "\n\nLima."
+        view.update_turn(reply)
+        await settled(pilot)
+        lines = shown(view)
+        title = lines.index("▎ ▸ Thinking (9 words)")
+        assert lines[title + 1] == "▎ Lima." and "Peru" not in screen_text(view)
+
+        assert view.toggle_thinking()
+        await settled(pilot)
+        lines = shown(view)
+        title = lines.index("▎ ▾ Thinking (9 words)")
+        assert lines[title + 1 : title + 6] == [
+            "▎   The user asks about Peru.", "▎", "▎   Its capital is Lima.", "▎", "▎ Lima."
+        ]  # fmt: skip
+        reply.content += " It sits on the coast."  # stays unfolded as the answer grows
+        view.update_turn(reply)
+        await settled(pilot)
+        assert "▎   The user asks about Peru." in shown(view)
+        assert view.toggle_thinking(reply)
+        await settled(pilot)
+        assert "Peru" not in screen_text(view) and "▎ ▸ Thinking (9 words)" in shown(view)
+
+
+async def test_clicking_the_thinking_line_toggles_it() -> None:
+    turns = [
+        Turn("user", "hi"),
+        Turn("assistant", "Hello!", model="qwen3:4b", thinking="Greet back briefly."),
+    ]
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns(turns)
+        await settled(pilot)
+        lines = shown(view)
+        title = lines.index("▎ ▸ Thinking (3 words)")  # an old reply opens folded
+        await pilot.click(ConversationView, offset=(4, title))
+        await settled(pilot)
+        assert "▎   Greet back briefly." in shown(view)
+        await pilot.click(ConversationView, offset=(4, title))
+        await settled(pilot)
+        assert "Greet back" not in screen_text(view)
+        await pilot.click(ConversationView, offset=(4, title + 1))  # the answer: nothing happens
+        await settled(pilot)
+        assert "Greet back" not in screen_text(view)

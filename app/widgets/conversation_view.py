@@ -4,6 +4,10 @@ A widget per message makes every layout pass visit every message, so long conver
 fast replies stall the UI. This view keeps one `MessageRenderer` per turn and draws only the
 lines on screen. Turns that were never drawn have an estimated height; when a turn is really
 rendered its estimate is replaced and the scroll position is corrected so nothing on screen moves.
+
+A reply's thinking is a dimmed block between its header and its answer: unfolded while only
+thinking has arrived, folded to one line once the answer starts; `toggle_thinking()` (or a
+click on that line) flips it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ GUTTER = len(BAR)
 RIGHT_MARGIN = 1
 MIN_BODY_WIDTH = 10
 KEEP_RENDERED = 500  # turns whose lines stay in memory; others keep only their height
+THINKING_INDENT = 2  # thinking text sits a little in from the answer
 
 _STATE_NOTES: dict[TurnState, tuple[str, str]] = {  # state -> (note, palette key)
     TurnState.STREAMING: ("streaming…", "dim"),
@@ -45,14 +50,22 @@ def _body_width(width: int) -> int:
 
 
 class _TurnLines:
-    """One turn laid out at one width: header, Markdown body, notes, blank separator."""
+    """One turn laid out at one width: header, thinking, Markdown body, notes, blank separator."""
 
-    __slots__ = ("turn", "height", "measured", "_body", "_notes")
+    __slots__ = (
+        "turn", "height", "measured", "thinking_open", "_body", "_notes", "_thinking",
+        "_thinking_rows", "_thinking_title", "_words",
+    )  # fmt: skip
 
     def __init__(self, turn: Turn, width: int) -> None:
         self.turn = turn
+        self.thinking_open: bool | None = None  # None: unfolded until the answer starts
         self._body: MessageRenderer | None = None  # created when first drawn: most never are
         self._notes: list[tuple[Strip, str]] = []  # (line, palette key) below the body
+        self._thinking: MessageRenderer | None = None  # only while the thinking is unfolded
+        self._thinking_rows = 0  # title, unfolded lines and the blank line before the answer
+        self._thinking_title = ""
+        self._words = (0, 0)  # (length of the thinking, its word count): counted once per change
         self.height = self.estimate(width)
         self.measured = False
 
@@ -60,11 +73,21 @@ class _TurnLines:
     def role(self) -> str:
         return "user" if self.turn.role == "user" else "assistant"
 
+    @property
+    def thinking_unfolded(self) -> bool:
+        if self.thinking_open is not None:
+            return self.thinking_open
+        return not self.turn.content.strip()
+
     def estimate(self, width: int) -> int:
         """A cheap guess at the height: lines of text plus wrapping, plus the chrome."""
-        text = self.turn.content
-        body = text.count("\n") + 1 + len(text) // _body_width(width or 80) if text else 0
-        return 2 + body + bool(self.turn.error) + (self.turn.stats is not None)
+        body = _estimate_lines(self.turn.content, _body_width(width or 80))
+        thinking = 0
+        if self.turn.thinking:
+            thinking = 1
+            if self.thinking_unfolded:
+                thinking += _estimate_lines(self.turn.thinking, _body_width(width or 80)) + 1
+        return 2 + thinking + body + bool(self.turn.error) + (self.turn.stats is not None)
 
     def invalidate(self, width: int) -> None:
         self.height = self.estimate(width)
@@ -74,6 +97,7 @@ class _TurnLines:
         """Drop the rendered lines but keep the height: it is still right for this width."""
         self._body = None
         self._notes = []
+        self._thinking = None
 
     def measure(self, width: int) -> None:
         """Render the turn (incrementally: the renderer keeps what did not change)."""
@@ -81,9 +105,33 @@ class _TurnLines:
         if self._body is None:
             self._body = MessageRenderer()
         self._body.update(self.turn.content)
+        body_height = self._body.height(body_width)
+        self._measure_thinking(body_width, body_height)
         self._notes = self._make_notes(body_width)
-        self.height = 2 + self._body.height(body_width) + len(self._notes)
+        self.height = 2 + self._thinking_rows + body_height + len(self._notes)
         self.measured = True
+
+    def _measure_thinking(self, width: int, body_height: int) -> None:
+        thinking = self.turn.thinking
+        if not thinking:
+            self._thinking, self._thinking_rows = None, 0
+            return
+        if self._words[0] != len(thinking):
+            self._words = (len(thinking), len(thinking.split()))
+        words = self._words[1]
+        unfolded = self.thinking_unfolded
+        still = "…" if self.turn.state is TurnState.STREAMING and not self.turn.content else ""
+        self._thinking_title = (
+            f"{'▾' if unfolded else '▸'} Thinking{still} ({words} word{'s' * (words != 1)})"
+        )
+        self._thinking_rows = 1
+        if not unfolded:
+            self._thinking = None  # folded: no need to keep rendering it as it grows
+            return
+        if self._thinking is None:
+            self._thinking = MessageRenderer()
+        self._thinking.update(thinking)
+        self._thinking_rows += self._thinking.height(width - THINKING_INDENT) + (body_height > 0)
 
     def _make_notes(self, width: int) -> list[tuple[Strip, str]]:
         turn = self.turn
@@ -104,7 +152,11 @@ class _TurnLines:
 
     @property
     def has_lines(self) -> bool:
-        return self._body is not None
+        return self._body is not None  # forget() drops the thinking's lines with the body's
+
+    def is_thinking_title(self, y: int) -> bool:
+        """Whether line `y` of this turn is its thinking's title line."""
+        return y == 1 and self._thinking_rows > 0
 
     def line(self, y: int, width: int, palette: dict[str, Style]) -> Strip:
         """Line `y` of this turn (0 is the header); the turn must be measured."""
@@ -112,8 +164,11 @@ class _TurnLines:
         bar = Strip([Segment(BAR, palette[f"{self.role}-bar"])], GUTTER)
         if y == 0:
             return Strip.join([bar, self._header(palette)])
-        body = self._body.lines(_body_width(width))
         y -= 1
+        if y < self._thinking_rows:
+            return Strip.join([bar, self._thinking_line(y, width, palette)])
+        y -= self._thinking_rows
+        body = self._body.lines(_body_width(width))
         if y < len(body):
             return Strip.join([bar, body[y]])
         y -= len(body)
@@ -121,6 +176,16 @@ class _TurnLines:
             note, key = self._notes[y]
             return Strip.join([bar, note.apply_style(palette[key])])
         return Strip.blank(width)
+
+    def _thinking_line(self, y: int, width: int, palette: dict[str, Style]) -> Strip:
+        if y == 0:
+            return Strip([Segment(self._thinking_title, palette["thinking-title"])])
+        assert self._thinking is not None
+        lines = self._thinking.lines(_body_width(width) - THINKING_INDENT)
+        if y - 1 < len(lines):
+            indent = Strip.blank(THINKING_INDENT)
+            return Strip.join([indent, lines[y - 1].apply_style(palette["thinking"])])
+        return Strip.blank(1)  # between the thinking and the answer
 
     def _header(self, palette: dict[str, Style]) -> Strip:
         turn = self.turn
@@ -130,6 +195,10 @@ class _TurnLines:
             text, key = note
             segments.append(Segment(f"  {text}", palette[key]))
         return Strip(segments)
+
+
+def _estimate_lines(text: str, width: int) -> int:
+    return text.count("\n") + 1 + len(text) // width if text else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +222,8 @@ class ConversationView(ScrollView, can_focus=True):
         "conversation-view--error",
         "conversation-view--warning",
         "conversation-view--dim",
+        "conversation-view--thinking",
+        "conversation-view--thinking-title",
     }
 
     ALLOW_SELECT = False  # no selection support yet: copy goes through last_reply_text()
@@ -171,6 +242,8 @@ class ConversationView(ScrollView, can_focus=True):
         & > .conversation-view--error { color: $error; }
         & > .conversation-view--warning { color: $warning; }
         & > .conversation-view--dim { color: $text-muted; }
+        & > .conversation-view--thinking { color: $text-muted; }
+        & > .conversation-view--thinking-title { color: $text-muted; text-style: bold; }
     }
     """
 
@@ -255,6 +328,27 @@ class ConversationView(ScrollView, can_focus=True):
         self._following = False
         self._settle(_Anchor(self._entries[index], index, 0))
 
+    def toggle_thinking(self, turn: Turn | None = None) -> bool:
+        """Fold or unfold the thinking of `turn`, else of the last reply that has some.
+        False when there is no such thinking to toggle."""
+        if turn is None:
+            index = next(
+                (i for i in range(len(self._entries) - 1, -1, -1) if self._entries[i].turn.thinking),
+                None,
+            )
+        else:
+            index = self._index_of(turn)
+        if index is None or not self._entries[index].turn.thinking:
+            return False
+        entry = self._entries[index]
+        anchor = self._anchor()
+        entry.thinking_open = not entry.thinking_unfolded
+        entry.invalidate(self._width)
+        self._mark_stale(index)
+        self._settle(anchor)
+        self.refresh()
+        return True
+
     def last_reply_text(self) -> str | None:
         """The raw text of the last assistant turn, for copying."""
         for entry in reversed(self._entries):
@@ -274,6 +368,19 @@ class ConversationView(ScrollView, can_focus=True):
             self._stale = 0
         self._settle(anchor)
         self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        top = self.scroll_offset.y + offset.y
+        offsets = self._sync_offsets()
+        if not 0 <= top < offsets[-1]:
+            return
+        index = bisect_right(offsets, top) - 1
+        entry = self._entries[index]
+        if entry.measured and entry.is_thinking_title(top - offsets[index]):
+            self.toggle_thinking(entry.turn)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
