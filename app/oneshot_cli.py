@@ -25,9 +25,10 @@ from app.client import ModelNotFound, OllamaClient, OllamaError, OllamaUnreachab
 from app.config import Settings
 from app.conversation import Turn, TurnState
 from app.paths import default_data_dir
-from app.protocol import GenerateRequest, ModelInfo, RunningModel
+from app.protocol import GenerateRequest
 from app.store import DB_NAME, Store, StoreError
-from app.text import StreamSanitizer, human_size, sanitize
+from app.tables import format_table, model_rows, running_rows
+from app.text import StreamSanitizer, sanitize
 
 COMMANDS = frozenset({"ask", "models", "ps"})
 
@@ -35,18 +36,6 @@ EXIT_FAILED = 1
 EXIT_UNREACHABLE = 2
 EXIT_NO_MODEL = 3
 EXIT_INTERRUPTED = 130
-
-_FOREVER = 20 * 365 * 86400  # seconds; a negative keep_alive expires centuries from now
-_UNITS = (
-    ("year", 365 * 86400),
-    ("month", 30 * 86400),
-    ("week", 7 * 86400),
-    ("day", 86400),
-    ("hour", 3600),
-    ("minute", 60),
-    ("second", 1),
-)
-
 
 class _Failure(Exception):
     """A problem to report on stderr: the message is the whole report."""
@@ -95,7 +84,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "ask":
             _ask(args, settings)
         else:
-            _print_table(asyncio.run(_TABLES[args.command](settings)))
+            print(format_table(asyncio.run(_TABLES[args.command](settings))))
     except _Failure as failure:
         print(failure, file=sys.stderr)
         return failure.code
@@ -247,79 +236,6 @@ async def _models(settings: Settings) -> list[tuple[str, ...]]:
 async def _running(settings: Settings) -> list[tuple[str, ...]]:
     async with OllamaClient(settings.host, api_key=settings.api_key) as client:
         return running_rows(await client.running(), datetime.now(UTC))
-
-
-def model_rows(models: list[ModelInfo], now: datetime) -> list[tuple[str, ...]]:
-    """`ollama list` as a table: a header row, then one row per model."""
-    rows: list[tuple[str, ...]] = [("NAME", "ID", "SIZE", "MODIFIED")]
-    rows.extend(
-        (
-            sanitize(model.name),
-            sanitize(model.digest.removeprefix("sha256:")[:12]),
-            human_size(model.size),
-            _relative(model.modified_at, now),
-        )
-        for model in models
-    )
-    return rows
-
-
-def running_rows(models: list[RunningModel], now: datetime) -> list[tuple[str, ...]]:
-    """`ollama ps` as a table: a header row, then one row per loaded model."""
-    rows: list[tuple[str, ...]] = [("NAME", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL")]
-    rows.extend(
-        (
-            sanitize(model.name),
-            human_size(model.size),
-            processor(model),
-            str(model.context_length) if model.context_length else "-",
-            _relative(model.expires_at, now),
-        )
-        for model in models
-    )
-    return rows
-
-
-def processor(model: RunningModel) -> str:
-    """Where the model sits, as `ollama ps` says it: any part on the CPU makes it slow."""
-    if model.size_vram <= 0:
-        return "100% CPU"
-    if model.size_vram >= model.size:
-        return "100% GPU"
-    cpu = round((model.size - model.size_vram) / model.size * 100)
-    return f"{cpu}%/{100 - cpu}% CPU/GPU"
-
-
-def relative_time(moment: datetime, now: datetime) -> str:
-    """Like "3 days ago" or "4 minutes from now", counted in the largest whole unit."""
-    seconds = (moment - now).total_seconds()
-    if seconds > _FOREVER:
-        return "forever"
-    span = abs(seconds)
-    if span < 1:
-        amount = "less than a second"
-    else:
-        name, length = next(unit for unit in _UNITS if span >= unit[1])
-        count = int(span // length)
-        amount = f"{count} {name}" if count == 1 else f"{count} {name}s"
-    return f"{amount} from now" if seconds > 0 else f"{amount} ago"
-
-
-def _relative(text: str, now: datetime) -> str:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return "-"
-    if moment.tzinfo is None or moment.year <= 1:  # Go's zero time: not set
-        return "-"
-    return relative_time(moment, now)
-
-
-def _print_table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("    ".join([*cells, row[-1]]).rstrip())
 
 
 _TABLES = {"models": _models, "ps": _running}
