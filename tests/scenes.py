@@ -23,11 +23,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ollama_server import ChatScript, FakeOllama  # noqa: E402
 
 from app.app import OllamaTui, make_app  # noqa: E402
+from app.chat_options import ChatOptions, apply_set  # noqa: E402
 from app.client import OllamaClient  # noqa: E402
 from app.config import DEFAULT_HOST, Settings  # noqa: E402
 from app.conversation import Turn, TurnState  # noqa: E402
 from app.protocol import ChatStats  # noqa: E402
 from app.screens.chat import ChatScreen  # noqa: E402
+from app.screens.pull import PullScreen, PullSnapshot  # noqa: E402
+from app.screens.settings import SettingsScreen  # noqa: E402
 from app.store import ConversationInfo, Store  # noqa: E402
 from app.widgets.prompt_input import PromptInput  # noqa: E402
 
@@ -123,6 +126,12 @@ async def settle(pilot, condition: Callable[[], object]) -> None:  # type: ignor
     await pilot.wait_for_scheduled_animations()
 
 
+def shown(pilot, selector: str) -> str:  # type: ignore[no-untyped-def]
+    """The text a widget on the top screen shows, or "" while it is not there yet."""
+    found = pilot.app.screen.query(selector)
+    return str(found.first().render()) if found else ""
+
+
 def chat_screen(pilot) -> ChatScreen:  # type: ignore[no-untyped-def]
     screen = pilot.app.screen_stack[0]
     assert isinstance(screen, ChatScreen)
@@ -191,12 +200,62 @@ def error(server: FakeOllama, data_dir: Path) -> Scene:
     return Scene(build(server, data_dir, model="mistral:7b"), run_before)
 
 
+def pull(server: FakeOllama, data_dir: Path) -> Scene:
+    """Pulling a model: status, the layer's bar and bytes, speed and time left, all layers."""
+    server.pull_delay = 60.0  # the real stream stays on its first line; the figures are pinned
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models)
+        screen.command_pull("gemma3:1b")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, PullScreen))
+        snapshot = PullSnapshot("gemma3:1b", "pulling 7cd4618c1faf", 412_300_000, 815_319_791, 412_300_000, 815_327_000, 12_300_000.0)
+        pilot.app.screen.post_message(PullScreen.Progressed(snapshot))
+        await settle(pilot, lambda: "412.3 MB" in shown(pilot, "#pull-detail"))
+
+    return Scene(build(server, data_dir), run_before)
+
+
+def model_details(server: FakeOllama, data_dir: Path) -> Scene:
+    """Details of a thinking model: family, size, quantization, context, capabilities."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models)
+        screen.command_info("qwen3:4b")
+        await settle(pilot, lambda: "qwen3" in shown(pilot, "#details-body"))
+
+    return Scene(build(server, data_dir), run_before)
+
+
+def settings(server: FakeOllama, data_dir: Path) -> Scene:
+    """The settings dialog with a system prompt and two options set, one value refused."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models)
+        options = ChatOptions()
+        for line in ("system You are a terse assistant.", "parameter temperature 0.2", "parameter num_ctx 8192"):
+            options = apply_set(options, line).options
+        screen.options = options
+        screen.action_settings()
+        await settle(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
+        pilot.app.screen.query_one("#field-top-p").value = "1.5"
+        pilot.app.screen.action_save()
+        await pilot.pause()
+
+    return Scene(build(server, data_dir), run_before)
+
+
 SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "chat": conversation,
     "streaming": streaming,
     "server-down": server_down,
     "no-models": no_models,
     "error": error,
+    "pull": pull,
+    "model-details": model_details,
+    "settings": settings,
 }
 
 

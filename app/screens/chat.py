@@ -7,8 +7,10 @@ Widgets post what happened (`PromptInput.Submitted`, `ModelPicker.Chosen`); work
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual import on, work
@@ -18,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from app.chat_options import ChatOptions, apply_set, describe
 from app.client import OllamaClient, OllamaError, OllamaUnreachable
 from app.commands import parse
 from app.config import (
@@ -28,15 +31,21 @@ from app.config import (
     STALE_STREAM_SECONDS,
     Settings,
 )
-from app.conversation import Turn, TurnState, history
+from app.conversation import Turn, TurnState
 from app.messages import ReplyChunk, ReplyEnded, ServerStatus
 from app.export import export_text, free_path, write_export
-from app.protocol import ChatRequest, ModelInfo
+from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo
 from app.screens.dialogs import AskText, Confirm
 from app.screens.help import HelpScreen
+from app.screens.model_details import ModelDetailsScreen, confirm_delete
+from app.screens.pull import PullScreen
 from app.screens.search import SearchScreen
+from app.screens.settings import SettingsScreen
 from app.store import INTERRUPTED_ERROR, ConversationInfo, SearchHit, StoreError
 from app.store_writer import StoreWriter
+from app.tables import format_table, running_rows
+from app.text import human_size
+from app.widgets.context_meter import ContextMeter, context_fraction, context_limit, context_used
 from app.widgets.conversation_list import ConversationList
 from app.widgets.conversation_view import ConversationView
 from app.widgets.model_picker import ModelPicker
@@ -47,6 +56,9 @@ UNREACHABLE_HINT = (
     "Cannot reach Ollama at {host}. Start it with: ollama serve — or point OLLAMA_HOST or "
     "--host at a running server. Trying again every few seconds…"
 )
+CONTEXT_WARNING = 0.8  # warn once the conversation fills this much of the model's window
+# What an image attachment must start with: PNG, JPEG, GIF, WebP (RIFF....WEBP).
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
 
 
 class ChatScreen(Screen[None]):
@@ -56,7 +68,9 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+o", "focus_models", "Models", tooltip="focus the model picker (Enter picks, Esc goes back)"),
         Binding("ctrl+s", "focus_conversations", "Chats", tooltip="focus saved conversations (Enter opens, R renames, D deletes)"),
         Binding("ctrl+f", "search", "Search", tooltip="search all conversations"),
-        Binding("ctrl+r", "retry", "Retry", tooltip="ask again for the last reply (it replaces the old one)"),
+        Binding("ctrl+r", "retry", "Retry", show=False, tooltip="ask again for the last reply (it replaces the old one)"),
+        Binding("ctrl+t", "toggle_thinking", "Thinking", show=False, tooltip="fold or unfold the thinking of the last reply"),
+        Binding("f2", "settings", "Settings", show=False, tooltip="this conversation's system prompt and model options"),
         # priority: over the input's own Ctrl+Y (redo)
         Binding("ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"),
         Binding("f1", "help", "Help", tooltip="this help"),
@@ -78,9 +92,16 @@ class ChatScreen(Screen[None]):
         self._poke = asyncio.Event()  # wakes the server watcher early
         self._last_checkpoint = 0.0
         self._model_override = settings.model  # --model wins over the first conversation's own
+        self.options = ChatOptions()  # the open conversation's settings
+        self.details: dict[str, ModelDetails] = {}  # /api/show per model: capabilities, window
+        self.images: list[tuple[str, str]] = []  # (file name, base64) for the next message
+        self._context_warned = False
+        self._last_stats: ChatStats | None = None  # of the last reply, for the context meter
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        with Horizontal(id="status-row"):
+            yield StatusBar(id="status")
+            yield ContextMeter(id="context")
         yield Static(id="banner", classes="-hidden", markup=False)
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
@@ -91,7 +112,7 @@ class ChatScreen(Screen[None]):
             with Vertical(id="chat"):
                 yield ConversationView(id="conversation")
                 yield PromptInput(id="prompt")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
@@ -135,6 +156,8 @@ class ChatScreen(Screen[None]):
             if turn.state == TurnState.STREAMING:
                 turn.state, turn.error = TurnState.INTERRUPTED, INTERRUPTED_ERROR
         self.conversation, self.turns, self.editing = info, turns, None
+        self.options = ChatOptions.from_stored(info.system, info.options)
+        self._context_warned = False
         if info.model and not self._model_override:
             self.select_model(info.model, announce=False)
         view = self.query_one(ConversationView)
@@ -142,12 +165,16 @@ class ChatScreen(Screen[None]):
         target = next((turn for turn in turns if turn.id == at_message), None)
         if target is not None:
             view.scroll_to_turn(target)
+        last = next((turn for turn in reversed(turns) if turn.stats), None)
+        self.show_context(last.stats if last else None)
         self.refresh_conversations()
 
     def action_new_conversation(self) -> None:
         self.action_stop()
         self.conversation, self.turns, self.editing = None, [], None
+        self.options, self.images, self._context_warned = ChatOptions(), [], False
         self.query_one(ConversationView).clear()
+        self.show_context(None)
         self.query_one(PromptInput).focus()
         self.refresh_conversations()
 
@@ -291,11 +318,36 @@ class ChatScreen(Screen[None]):
         self.model = name
         self.query_one(StatusBar).model = name
         self.query_one(ModelPicker).show(self.models, name, reachable=self._reachable is not False)
+        self.fetch_details(name)
         self.writer.submit(self.store.set_setting, "last_model", name)
         if self.conversation is not None:
             self.writer.submit(self.store.set_model, self.conversation.id, name)
         if announce:
             self.notify(f"Model for the next message: {name}", markup=False)
+
+    @work(group="details")
+    async def fetch_details(self, name: str) -> None:
+        """Capabilities and context window of a model, fetched once (they gate thinking,
+        images and the context meter)."""
+        if name in self.details:
+            return
+        try:
+            self.details[name] = await self.client.show(name)
+        except OllamaError:
+            return  # unknown for now: nothing is refused on a guess
+        if name == self.model:
+            self.show_context(self._last_stats)
+
+    @on(ModelPicker.Refresh)
+    def _picker_refresh(self) -> None:
+        self.refresh_models()
+
+    @on(ModelPicker.Asked)
+    def _picker_asked(self, event: ModelPicker.Asked) -> None:
+        if event.action == "pull":
+            self.command_pull("")
+        elif event.name:
+            getattr(self, f"command_{event.action}")(event.name)
 
     @on(ModelPicker.Chosen)
     def _model_chosen(self, event: ModelPicker.Chosen) -> None:
@@ -345,15 +397,19 @@ class ChatScreen(Screen[None]):
         del self.turns[index:]
 
     def send(self, text: str) -> None:
-        user = Turn("user", text, created_at=time.time())
+        images = tuple(data for _, data in self.images)
+        self.images = []
+        user = Turn("user", text, images=images, created_at=time.time())
         self.turns.append(user)
         self.query_one(ConversationView).add_turn(user)
         self.start_reply(user)
 
     def start_reply(self, user: Turn | None) -> None:
         """Ask the current model for a reply to the conversation so far."""
-        system = self.conversation.system if self.conversation else ""
-        request = ChatRequest(self.model, history(self.turns, system))
+        request = self.options.chat_request(self.model, self.turns)
+        details = self.details.get(self.model)
+        if request.think and details is not None and "thinking" not in details.capabilities:
+            request = replace(request, think=None)  # the server refuses think on other models
         reply = Turn("assistant", "", model=self.model, state=TurnState.STREAMING, created_at=time.time())
         self.turns.append(reply)
         self.streaming = reply
@@ -394,7 +450,10 @@ class ChatScreen(Screen[None]):
         """The user's message is committed before the request goes out."""
         try:
             if self.conversation is None:
-                self.conversation = await self.writer.run(self.store.create_conversation, self.model)
+                options = self.options
+                self.conversation = await self.writer.run(
+                    self.store.create_conversation, self.model, "", options.system, options.stored_options()
+                )
             if user is not None:
                 await self.writer.run(self.store.add_turn, self.conversation.id, user)
             await self.writer.run(self.store.add_turn, self.conversation.id, reply)
@@ -428,6 +487,9 @@ class ChatScreen(Screen[None]):
             speed = ended.stats.tokens_per_second if ended.stats else None
             if speed:
                 self.query_one(StatusBar).speed = f"{speed:.1f} tok/s"
+            if ended.stats and ended.stats.done_reason == "length":
+                turn.error = "The reply was cut off: it reached num_predict or the context window."
+            self.show_context(ended.stats, warn=True)
         if self.streaming is turn:
             self.streaming = None
         self.query_one(ConversationView).update_turn(turn)
@@ -436,6 +498,41 @@ class ChatScreen(Screen[None]):
         if ended.unreachable:
             self.refresh_models()
         self.refresh_conversations()
+
+    def show_context(self, stats: ChatStats | None, warn: bool = False) -> None:
+        """How full the model's context window is after the last reply; warn once near full."""
+        self._last_stats = stats
+        details = self.details.get(self.model)
+        limit = context_limit(self.options.parameter("num_ctx"), None, details.context_length if details else None)
+        used = context_used(stats)
+        self.query_one(ContextMeter).show_usage(used, limit)
+        if warn and used and limit and context_fraction(used, limit) >= CONTEXT_WARNING and not self._context_warned:
+            self._context_warned = True
+            self.notify(
+                f"This conversation fills {context_fraction(used, limit):.0%} of the context window ({limit} tokens). "
+                "Beyond it Ollama silently drops the oldest messages: /clear starts afresh, "
+                "or raise it with /set parameter num_ctx N.",
+                title="Context almost full",
+                severity="warning",
+                timeout=12,
+            )
+
+    def action_toggle_thinking(self) -> None:
+        if not self.query_one(ConversationView).toggle_thinking():
+            self.notify("No reply with thinking to show.", severity="warning")
+
+    def action_settings(self) -> None:
+        self.app.push_screen(SettingsScreen(self.options), self._apply_options)
+
+    def _apply_options(self, options: ChatOptions | None) -> None:
+        if options is None:
+            return
+        self.options = options
+        if self.conversation is not None:
+            conversation_id = self.conversation.id
+            stored = options.stored_options()
+            self.conversation = replace(self.conversation, system=options.system, options=stored)
+            self.writer.submit(lambda: self.store.set_settings(conversation_id, system=options.system, options=stored))
 
     def action_stop(self) -> None:
         if self.streaming is not None:
@@ -518,6 +615,120 @@ class ChatScreen(Screen[None]):
         prompt.move_cursor(prompt.document.end)
         prompt.focus()
         self.notify("Editing your last message: Enter sends it again, Esc cancels.")
+
+    def command_set(self, argument: str) -> None:
+        try:
+            change = apply_set(self.options, argument)
+        except ValueError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self._apply_options(change.options)
+        self.notify(change.message, markup=False)
+
+    def command_settings(self, _: str) -> None:
+        self.action_settings()
+
+    def command_show(self, argument: str) -> None:
+        if argument.lower() == "info":
+            self.command_info("")
+            return
+        lines = describe(self.options)
+        self.notify("\n".join(lines), title=f"Settings for {self.model or 'this conversation'}", markup=False, timeout=12)
+
+    def command_think(self, _: str) -> None:
+        self.action_toggle_thinking()
+
+    def command_image(self, argument: str) -> None:
+        """Attach an image to the next message; only vision models can see one."""
+        if not argument:
+            self.notify("Usage: /image PATH", severity="warning")
+            return
+        details = self.details.get(self.model)
+        if details is not None and "vision" not in details.capabilities:
+            self.notify(
+                f"{self.model} cannot see images (it has no vision capability). Switch to a vision model, e.g. /model llava, first.",
+                severity="error",
+                markup=False,
+            )
+            return
+        path = Path(argument.strip("\"'")).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            self.notify(f"Cannot read {path}: {error.strerror or error}.", severity="error", markup=False)
+            return
+        if not data.startswith(IMAGE_MAGIC) or (data.startswith(b"RIFF") and data[8:12] != b"WEBP"):
+            self.notify(f"{path.name} is not a PNG, JPEG, GIF or WebP image.", severity="error", markup=False)
+            return
+        self.images.append((path.name, base64.b64encode(data).decode("ascii")))
+        self.notify(f"Attached {path.name} ({human_size(len(data))}) to your next message.", markup=False)
+
+    def command_pull(self, name: str) -> None:
+        if not name:
+            self.app.push_screen(AskText("Model to pull (e.g. llama3.2, qwen3:4b):"), lambda answer: answer and self.command_pull(answer))
+            return
+
+        def pulled(model: str | None) -> None:
+            if model:
+                self.notify(f"{model} is ready.", markup=False)
+                self.refresh_models()
+
+        self.app.push_screen(PullScreen(self.client, name, report_to=self), pulled)
+
+    @on(PullScreen.Progressed)
+    def _pull_progressed(self, event: PullScreen.Progressed) -> None:
+        self.query_one(StatusBar).activity = event.snapshot.summary()
+
+    @on(PullScreen.Ended)
+    def _pull_ended(self, event: PullScreen.Ended) -> None:
+        self.query_one(StatusBar).activity = ""
+        if event.error:
+            self.notify(event.error, title="Pull failed", severity="error", markup=False)
+        elif not event.cancelled:
+            self.notify(f"{event.model} is ready.", markup=False)
+            self.refresh_models()
+
+    def command_info(self, name: str) -> None:
+        model = name or self.model
+        if not model:
+            self.notify("No model to show: pick one first.", severity="warning")
+            return
+
+        def closed(deleted: str | None) -> None:
+            if deleted:
+                self.refresh_models()
+
+        self.app.push_screen(ModelDetailsScreen(self.client, model), closed)
+
+    def command_rm(self, name: str) -> None:
+        if not name:
+            self.notify("Usage: /rm NAME", severity="warning")
+            return
+        self.delete_model(self.resolve_model(name) or name)
+
+    @work(group="models")
+    async def delete_model(self, name: str) -> None:
+        try:
+            deleted = await confirm_delete(self.app, self.client, name)
+        except OllamaError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        if deleted:
+            self.notify(f"Deleted {name}.", markup=False)
+            self.refresh_models()
+
+    @work(group="models")
+    async def command_ps(self, _: str) -> None:
+        try:
+            running = await self.client.running()
+        except OllamaError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        if not running:
+            self.notify("No model is loaded in memory right now.")
+            return
+        table = format_table(running_rows(running, datetime.now(UTC)))
+        self.notify(table, title="Loaded models", markup=False, timeout=15)
 
     def command_rename(self, title: str) -> None:
         if self.conversation is None:

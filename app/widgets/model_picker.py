@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual import on
+from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
@@ -18,11 +19,29 @@ UNREACHABLE = "Models appear when Ollama is reachable."
 
 
 class ModelPicker(OptionList):
-    """Lists models; choosing one posts `ModelPicker.Chosen`. The screen decides what follows."""
+    """Lists models; choosing one posts `ModelPicker.Chosen`, its keys post `Asked`, and
+    gaining focus posts `Refresh`. The screen decides what follows."""
+
+    BINDINGS = [
+        Binding("i", "ask('info')", "Info"),
+        Binding("p", "ask('pull')", "Pull"),
+        Binding("d,delete", "ask('rm')", "Delete"),
+        Binding("r", "refresh", "Refresh"),
+    ]
 
     @dataclass
     class Chosen(Message):
         name: str
+
+    @dataclass
+    class Asked(Message):
+        """A key asked for `action` ("info", "pull", "rm") on the highlighted model."""
+
+        action: str
+        name: str
+
+    class Refresh(Message):
+        """The list should be fetched again."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -56,3 +75,13 @@ class ModelPicker(OptionList):
         event.stop()
         if event.option.id:
             self.post_message(self.Chosen(event.option.id))
+
+    def action_ask(self, action: str) -> None:
+        option = self.highlighted_option
+        self.post_message(self.Asked(action, option.id if option is not None and option.id else ""))
+
+    def action_refresh(self) -> None:
+        self.post_message(self.Refresh())
+
+    def on_focus(self) -> None:
+        self.post_message(self.Refresh())

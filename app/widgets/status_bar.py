@@ -16,6 +16,7 @@ class StatusBar(Static):
     model: reactive[str] = reactive("")
     speed: reactive[str] = reactive("")
     notice: reactive[str] = reactive("")  # e.g. the store's degraded mode
+    activity: reactive[str] = reactive("")  # e.g. a pull running in the background
 
     def render(self) -> Content:
         parts: list[str | tuple[str, str]] = [(" ollama-tui ", "bold reverse"), "  ", sanitize(self.host)]
@@ -30,6 +31,8 @@ class StatusBar(Static):
         parts += [("  model ", "$text-muted"), (sanitize(self.model) or "none", "bold")]
         if self.speed:
             parts.append((f"  {self.speed}", "$text-muted"))
+        if self.activity:
+            parts.append((f"  {sanitize(self.activity)}", "$accent"))
         if self.notice:
             parts.append((f"  {sanitize(self.notice)}", "$warning"))
         return Content.assemble(*parts)
