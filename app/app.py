@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -12,10 +14,12 @@ from app.screens.chat import ChatScreen
 from app.store import Store, StoreError
 from app.store_writer import StoreWriter
 
+_log = logging.getLogger(__name__)
+
 
 class OllamaTui(App[None]):
     TITLE = "ollama-tui"
-    CSS_PATH = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss"]
+    CSS_PATH = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss", STYLES_DIR / "models.tcss"]
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
@@ -30,6 +34,7 @@ class OllamaTui(App[None]):
         return ChatScreen(self.settings, self.client, self.writer)
 
     def _store_error(self, error: StoreError) -> None:
+        _log.warning("Saving failed: %s", error)
         self.notify(str(error), title="Conversation storage", severity="error", timeout=15, markup=False)
 
     async def on_unmount(self) -> None:
@@ -43,4 +48,6 @@ def make_app(settings: Settings, client: OllamaClient | None = None, store: Stor
         client = OllamaClient(settings.host, api_key=settings.api_key)
     if store is None:
         store = Store.open(settings.data_dir) if settings.data_dir else Store.memory()
+    if store.notice:
+        _log.warning("Storage is %s: %s", store.mode, store.notice)
     return OllamaTui(settings, client, store)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
-from app import __version__, oneshot_cli, sessions_cli
+from app import __version__, debug_log, oneshot_cli, sessions_cli
 from app.config import Settings
-from app.host import parse_host
+from app.host import parse_host, split_credentials
 from app.paths import default_data_dir
 
 
@@ -24,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", metavar="URL", help="Ollama server (default: OLLAMA_HOST, else http://127.0.0.1:11434)")
     parser.add_argument("-m", "--model", metavar="NAME", help="model for the first message (default: the last one used)")
     parser.add_argument("--data-dir", metavar="PATH", type=Path, help=f"where conversations are kept (default: {default_data_dir()})")
+    log_file = debug_log.default_log_dir() / debug_log.LOG_NAME
+    parser.add_argument("--debug", action="store_true", help=f"log requests and errors, without message text, to {log_file} (rotated)")
+    parser.add_argument("--debug-content", action="store_true", help="like --debug, and log message text too")
     resume = parser.add_mutually_exclusive_group()
     resume.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="reopen the most recent conversation")
     resume.add_argument("--session", metavar="ID", type=int, help="reopen the conversation with this id")
@@ -34,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    """Raises ValueError (a sentence without credentials) for a host that cannot be used."""
     return Settings(
         host=parse_host(args.host if args.host is not None else os.environ.get("OLLAMA_HOST")),
         model=args.model,
@@ -45,8 +50,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = settings_from(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except ValueError as error:
+        parser.error(str(error))
+    _start_log(args, settings)
     if args.command in oneshot_cli.COMMANDS:
         return oneshot_cli.run(args, settings)
     if args.command == "sessions":
@@ -62,6 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return app.return_code or 0
+
+
+def _start_log(args: argparse.Namespace, settings: Settings) -> None:
+    base_url, credentials = split_credentials(settings.host)
+    password = credentials[1] if credentials else ""
+    secrets = [secret for secret in (settings.api_key, password) if secret]
+    debug_log.configure(args.debug or args.debug_content, content=args.debug_content, secrets=secrets)
+    logging.getLogger(__name__).info(
+        "ollama-tui %s: host %s, data %s, command %s",
+        __version__,
+        base_url,
+        settings.data_dir,
+        args.command or "app",
+    )
 
 
 if __name__ == "__main__":

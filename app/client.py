@@ -8,14 +8,21 @@ to stop generating.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
+import json
+import logging
+import os
 import re
+import ssl
 from collections.abc import AsyncGenerator, Callable
+from time import monotonic
 from typing import Protocol, TypeVar
 
 import httpx
 
+from app.debug_log import CONTENT_LOGGER
 from app.host import split_credentials
 from app.protocol import (
     JSON,
@@ -41,18 +48,27 @@ from app.protocol import (
 _STREAM_TIMEOUT = httpx.Timeout(connect=5, read=None, write=30, pool=5)
 _SHORT_TIMEOUT = httpx.Timeout(connect=5, read=10, write=30, pool=5)
 
+# Methods, paths, statuses, timings and errors; never headers or credentials (see debug_log).
+_log = logging.getLogger(__name__)
+_content_log = logging.getLogger(CONTENT_LOGGER)  # request bodies and streamed lines
+
 
 class OllamaError(Exception):
     """Any failure talking to Ollama. `str()` is a sentence for people."""
 
 
 class OllamaUnreachable(OllamaError):
-    def __init__(self, url: str) -> None:
-        super().__init__(
-            f"Cannot reach Ollama at {url}. Start it with `ollama serve`, "
-            "or point OLLAMA_HOST / --host at a running server."
-        )
+    def __init__(self, url: str, tls_problem: str | None = None) -> None:
+        if tls_problem is None:
+            message = (
+                f"Cannot reach Ollama at {url}. Start it with `ollama serve`, "
+                "or point OLLAMA_HOST / --host at a running server."
+            )
+        else:  # the server answers, but not so that it can be trusted
+            message = f"Cannot connect securely to Ollama at {url}: {tls_problem}."
+        super().__init__(message)
         self.url = url
+        self.tls_problem = tls_problem
 
 
 class ModelNotFound(OllamaError):
@@ -109,6 +125,7 @@ class OllamaClient:
             headers={"Authorization": f"Bearer {api_key}"} if api_key else None,
             timeout=_STREAM_TIMEOUT,
             transport=transport,
+            verify=_verify(),
             # HTTP(S)_PROXY must not capture a local server (Go's clients skip loopback too).
             trust_env=not _is_loopback(self._base_url),
         )
@@ -165,12 +182,14 @@ class OllamaClient:
     async def _call(
         self, method: str, path: str, body: JSON | None = None, model: str | None = None
     ) -> httpx.Response:
+        started = monotonic()
         try:
             response = await self._http.request(method, path, json=body, timeout=_SHORT_TIMEOUT)
         except httpx.HTTPError as error:
-            raise self._failure(error) from error
+            raise _logged(self._failure(error), method, path, started, error) from error
+        _log.debug("%s %s: %d in %.0f ms", method, path, response.status_code, _ms(started))
         if response.is_error:
-            raise _status_error(response, model)
+            raise _logged(_status_error(response, model), method, path, started)
         return response
 
     async def _json(
@@ -191,11 +210,17 @@ class OllamaClient:
         # The hot path. Lines are split by hand: httpx's aiter_lines also breaks at Unicode
         # line separators such as U+0085, which Ollama sends unescaped inside JSON strings.
         finished = False
+        started = monotonic()
+        log_content = _content_log.isEnabledFor(logging.DEBUG)
+        if log_content:
+            _content_log.debug("POST %s body: %s", path, json.dumps(body, ensure_ascii=False))
         try:
             async with self._http.stream("POST", path, json=body) as response:
+                status = response.status_code
+                _log.debug("POST %s (%s): %d after %.0f ms", path, model, status, _ms(started))
                 if response.is_error:
                     await response.aread()
-                    raise _status_error(response, model)
+                    raise _logged(_status_error(response, model), "POST", path, started)
                 partial: list[bytes] = []  # the start of a line that continues in the next read
                 async for data in response.aiter_bytes():
                     *lines, rest = data.split(b"\n")
@@ -207,26 +232,76 @@ class OllamaClient:
                     for line in lines:
                         if finished or not line.strip():
                             continue  # read on to the end so the connection can be reused
-                        item = parse(line.decode("utf-8", "replace"))
+                        text = line.decode("utf-8", "replace")
+                        if log_content:
+                            _content_log.debug("POST %s line: %s", path, text)
+                        item = parse(text)
                         finished = item.done
                         yield item
         except httpx.HTTPError as error:
-            raise self._failure(error) from error
+            raise _logged(self._failure(error), "POST", path, started, error) from error
         except StreamLineError as error:
-            raise OllamaServerError(200, str(error)) from None
+            raise _logged(OllamaServerError(200, str(error)), "POST", path, started) from None
         except MalformedLine as error:
-            raise BadResponse(_excerpt(str(error))) from None
+            raise _logged(BadResponse(_excerpt(str(error))), "POST", path, started) from None
+        except (GeneratorExit, asyncio.CancelledError):
+            _log.debug("POST %s: closed by the app after %.0f ms", path, _ms(started))
+            raise
         if not finished:  # EOF without a done line (an unterminated last line counts as cut)
-            raise StreamInterrupted()
+            raise _logged(StreamInterrupted(), "POST", path, started)
+        _log.debug("POST %s: done in %.0f ms", path, _ms(started))
 
     def _failure(self, error: httpx.HTTPError) -> OllamaError:
         if isinstance(
             error, (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
         ):
-            return OllamaUnreachable(self._base_url)
+            return OllamaUnreachable(self._base_url, _tls_problem(error))
         if isinstance(error, httpx.DecodingError):
             return BadResponse(str(error))
         return StreamInterrupted()  # the connection broke after it was made
+
+
+def _logged(
+    failure: OllamaError, method: str, path: str, started: float, cause: Exception | None = None
+) -> OllamaError:
+    """`failure`, once the debug log has it (the sentence names no credentials)."""
+    detail = f" [{type(cause).__name__}]" if cause is not None else ""
+    _log.warning("%s %s failed after %.0f ms: %s%s", method, path, _ms(started), failure, detail)
+    return failure
+
+
+def _tls_problem(error: BaseException) -> str | None:
+    """Why a TLS handshake under `error` failed, in words for people; None if none did."""
+    cause: BaseException | None = error
+    for _ in range(10):  # httpx and httpcore wrap the ssl error a few levels down
+        if cause is None:
+            break
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"its certificate is not trusted ({cause.verify_message}); point SSL_CERT_FILE "
+                "at a file with the certificate of the authority that signed it"
+            )
+        if isinstance(cause, ssl.SSLError):
+            return f"the TLS handshake failed ({cause.reason or cause}); is it serving https?"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _ms(started: float) -> float:
+    return (monotonic() - started) * 1000
+
+
+def _verify() -> ssl.SSLContext | bool:
+    """Trust SSL_CERT_FILE / SSL_CERT_DIR, as httpx does, for loopback hosts too: httpx reads
+    them only with `trust_env`, which is off there to keep proxies away."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if not (cafile or capath):
+        return True
+    try:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    except (OSError, ssl.SSLError) as error:  # still verified, against the usual certificates
+        _log.warning("SSL_CERT_FILE / SSL_CERT_DIR cannot be used: %s", error)
+        return True
 
 
 def _status_error(response: httpx.Response, model: str | None) -> OllamaError:

@@ -32,6 +32,7 @@ class Turn:
     thinking: str = ""
     stats: ChatStats | None = None
     images: tuple[str, ...] = ()
+    activity: str = ""  # while streaming: what the wait is about ("no new text for 12 s"); not stored
     id: int | None = None  # row id once stored
     created_at: float = field(default=0.0)
 

@@ -20,19 +20,23 @@ def parse_host(value: str | None) -> str:
 
     Without a scheme the port defaults to 11434; an explicit `http://` or `https://` switches
     it to 80 / 443, as ollama-python does. `user:password@` is kept, for `split_credentials`.
-    Raises ValueError for another scheme or a port that is not a number.
+    Raises ValueError for another scheme or a port that is not a number; its text shows the
+    value with any password masked.
     """
     text = (value or "").strip().strip("\"'").strip()
     scheme, separator, rest = text.partition("://")
     if separator:
         scheme = scheme.lower()
         if scheme not in _SCHEME_PORTS:
-            raise ValueError(f"Unsupported scheme {scheme!r} in Ollama host {text!r}.")
+            raise ValueError(f"Unsupported scheme {scheme!r} in Ollama host {_masked(text)!r}.")
         port = _SCHEME_PORTS[scheme]
     else:
         scheme, rest, port = "http", text, DEFAULT_PORT
 
-    split = urlsplit(f"{scheme}://{rest}")
+    try:
+        split = urlsplit(f"{scheme}://{rest}")
+    except ValueError:  # such as an unclosed IPv6 bracket
+        raise ValueError(f"Invalid Ollama host {_masked(text)!r}.") from None
     host = split.hostname or "127.0.0.1"  # lower-cased, IPv6 brackets removed
     host = _WILDCARDS.get(host, host)
     if _is_ipv6(host):
@@ -40,7 +44,7 @@ def parse_host(value: str | None) -> str:
     try:
         port = split.port or port
     except ValueError:
-        raise ValueError(f"Invalid port in Ollama host {text!r}.") from None
+        raise ValueError(f"Invalid port in Ollama host {_masked(text)!r}.") from None
     userinfo, at, _ = split.netloc.rpartition("@")
     base = f"{scheme}://{userinfo}{at}{host}:{port}"
     path = split.path.strip("/")
@@ -58,6 +62,14 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
         return url, None
     user, _, password = userinfo.partition(":")
     return urlunsplit(split._replace(netloc=hostport)), (unquote(user), unquote(password))
+
+
+def _masked(text: str) -> str:
+    """A host value as it may be shown: `user:password@` becomes `***@`."""
+    scheme, separator, rest = text.rpartition("://")
+    netloc, slash, path = rest.partition("/")
+    _, at, hostport = netloc.rpartition("@")
+    return f"{scheme}{separator}{'***@' if at else ''}{hostport}{slash}{path}"
 
 
 def _is_ipv6(host: str) -> bool:

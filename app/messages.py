@@ -30,6 +30,14 @@ class ReplyChunk(Message):
 
 
 @dataclass
+class ReplyWaiting(Message):
+    """A streaming reply has had no new text for a while: say so, so a stall is visible."""
+
+    turn: Turn
+    activity: str
+
+
+@dataclass
 class ReplyEnded(Message):
     """A reply is over: finished (stats set), stopped, interrupted or failed (error set)."""
 

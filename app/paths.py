@@ -17,3 +17,15 @@ STYLES_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parent.parent /
 def default_data_dir() -> Path:
     """The user data directory (`XDG_DATA_HOME` moves it on Linux)."""
     return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create the folder and any missing parent 0700 whatever the umask (`mkdir -p` would
+    give the parents the umask's permissions); folders that exist are left as they are."""
+    missing = [folder for folder in (directory, *directory.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by someone else: theirs to keep
+            continue
+        folder.chmod(0o700)

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from app.conversation import Turn, TurnState
 from app.protocol import ChatStats
+from app.paths import make_private_dir
 from app.text import make_title
 
 DB_NAME = "conversations.db"
@@ -510,12 +511,7 @@ def _create_private_file(data_dir: Path, path: Path) -> bool:
 
     Returns whether the file was created now. Explicit chmods: the umask may be permissive.
     """
-    try:
-        data_dir.mkdir(mode=0o700, parents=True)
-    except FileExistsError:
-        pass
-    else:
-        data_dir.chmod(0o700)
+    make_private_dir(data_dir)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

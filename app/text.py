@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 
 # ESC-introduced sequences: CSI (colours, cursor moves), OSC (titles, clipboard, hyperlinks),
-# DCS/SOS/PM/APC strings, and two-character escapes. An OSC/DCS string ends at BEL or ST.
+# DCS/SOS/PM/APC strings, and two-character escapes. An OSC/DCS string ends at BEL or ST, or
+# at the end of its line when it was never terminated, so one stray ESC ] hides no more text.
 _ESCAPE = re.compile(
     r"""
     \x1b\[[0-?]*[ -/]*[@-~]                 # CSI ... final byte
-    | \x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\|$)  # OSC / DCS / SOS / PM / APC ... BEL or ST
+    | \x1b[\]PX^_][^\x07\x1b\n]*(?:\x07|\x1b\\)?  # OSC / DCS / SOS / PM / APC ... BEL or ST
     | \x1b[ -/]*[0-~]                      # nF / Fp / Fe / Fs escapes
     | \x9b[0-?]*[ -/]*[@-~]                # 8-bit CSI
-    | [\x90\x9d\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|$)  # 8-bit string controls
+    | [\x90\x9d\x98\x9e\x9f][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?  # 8-bit string controls
     """,
     re.VERBOSE,
 )
@@ -25,10 +26,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # A trailing escape sequence that may still be completed by the next chunk of a stream.
 _INCOMPLETE_TAIL = re.compile(
     r"""(?:
-        \x1b(?:\[[0-?]*[ -/]*|[\]PX^_][^\x07\x1b]*|[ -/]*)?  # ESC-introduced, unfinished
-        | \x1b[\]PX^_][^\x07]*\x1b                        # a string waiting for ST's backslash
+        \x1b(?:\[[0-?]*[ -/]*|[\]PX^_][^\x07\x1b\n]*|[ -/]*)?  # ESC-introduced, unfinished
+        | \x1b[\]PX^_][^\x07\n]*\x1b                        # a string waiting for ST's backslash
         | \x9b[0-?]*[ -/]*                                 # 8-bit CSI, unfinished
-        | [\x90\x9d\x98\x9e\x9f][^\x07\x1b\x9c]*               # 8-bit string, unfinished
+        | [\x90\x9d\x98\x9e\x9f][^\x07\x1b\x9c\n]*             # 8-bit string, unfinished
     )\Z""",
     re.VERBOSE,
 )

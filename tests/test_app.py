@@ -338,17 +338,6 @@ async def test_hostile_output_is_shown_literally(ollama: FakeOllama, make_tui: M
             assert all("\x1b" not in segment.text for segment in strip)
 
 
-async def test_slow_first_token_is_waited_for(ollama: FakeOllama, make_tui: MakeTui) -> None:
-    ollama.enqueue(ChatScript(tokens=["late", " but here"], first_delay=1.5))
-    app = make_tui()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        screen = await ready(pilot)
-        await send(pilot, "slow?")
-        await wait_until(pilot, replied(screen))
-        assert screen.turns[-1].content == "late but here"
-        assert screen.turns[-1].state == TurnState.COMPLETE
-
-
 async def test_damaged_database_still_chats_in_memory(ollama: FakeOllama, make_tui: MakeTui, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     data.mkdir()
@@ -364,3 +353,29 @@ async def test_damaged_database_still_chats_in_memory(ollama: FakeOllama, make_t
         assert screen.turns[-1].state == TurnState.COMPLETE
         assert app.store.turns(screen.conversation.id)[0].content == "still works?"  # type: ignore[union-attr]
     assert (data / "conversations.db").read_bytes() == damaged  # never overwritten
+
+
+async def test_stalled_stream_shows_the_gap_and_can_be_stopped(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["Half", " an", " answer"], stall_after=3))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: "no new text for 3 s" in screen_text(app))
+        assert "Half an answer" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, replied(screen))
+        assert screen.turns[-1].state == TurnState.STOPPED
+        assert screen.turns[-1].content == "Half an answer"
+        assert "no new text" not in screen_text(app)
+
+
+async def test_slow_model_load_says_it_is_waiting(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=["ready"], first_delay=4.5))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "load please")
+        await wait_until(pilot, lambda: "waiting for the model 3 s" in screen_text(app))
+        await wait_until(pilot, replied(screen))
+        assert screen.turns[-1].content == "ready" and screen.turns[-1].state == TurnState.COMPLETE

@@ -27,12 +27,13 @@ from app.config import (
     CHECKPOINT_SECONDS,
     FLUSH_SECONDS,
     HEALTH_SECONDS,
+    IDLE_NOTE_SECONDS,
     RECONNECT_SECONDS,
     STALE_STREAM_SECONDS,
     Settings,
 )
 from app.conversation import Turn, TurnState
-from app.messages import ReplyChunk, ReplyEnded, ServerStatus
+from app.messages import ReplyChunk, ReplyEnded, ReplyWaiting, ServerStatus
 from app.export import export_text, free_path, write_export
 from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo
 from app.screens.dialogs import AskText, Confirm
@@ -121,6 +122,7 @@ class ChatScreen(Screen[None]):
         if self.store.notice:
             self.notify(self.store.notice, title="Conversation storage", severity="warning", timeout=15, markup=False)
         self._open_initial_conversation()
+        self._show_hint()
         self.refresh_conversations()
         self.query_one(PromptInput).focus()
         self.watch_server()
@@ -276,7 +278,11 @@ class ChatScreen(Screen[None]):
                 self.post_message(ServerStatus(True, version, models))
                 wait = HEALTH_SECONDS
             except OllamaError as error:
-                self.post_message(ServerStatus(False, error=str(error)))
+                # Not running is the usual case: say how to fix it. Otherwise (an untrusted
+                # certificate, a proxy's error page) the client's own sentence says what is wrong.
+                plain = isinstance(error, OllamaUnreachable) and error.tls_problem is None
+                hint = UNREACHABLE_HINT.format(host=self.client.base_url) if plain else str(error)
+                self.post_message(ServerStatus(False, error=hint))
                 wait = RECONNECT_SECONDS
             self._poke.clear()
             try:
@@ -292,7 +298,7 @@ class ChatScreen(Screen[None]):
         banner = self.query_one("#banner", Static)
         banner.set_class(status.reachable, "-hidden")
         if not status.reachable:
-            banner.update(UNREACHABLE_HINT.format(host=self.client.base_url))
+            banner.update(status.error)
             self.query_one(ModelPicker).show(self.models, self.model, reachable=False)
             return
         self.models = status.models
@@ -317,6 +323,7 @@ class ChatScreen(Screen[None]):
     def select_model(self, name: str, announce: bool = True) -> None:
         self.model = name
         self.query_one(StatusBar).model = name
+        self._show_hint()
         self.query_one(ModelPicker).show(self.models, name, reachable=self._reachable is not False)
         self.fetch_details(name)
         self.writer.submit(self.store.set_setting, "last_model", name)
@@ -324,6 +331,15 @@ class ChatScreen(Screen[None]):
             self.writer.submit(self.store.set_model, self.conversation.id, name)
         if announce:
             self.notify(f"Model for the next message: {name}", markup=False)
+
+    def _show_hint(self) -> None:
+        """What an empty conversation says: who you are talking to, or how to get a model."""
+        view = self.query_one(ConversationView)
+        if self.model:
+            view.empty_text = f"New conversation with {self.model}. Type below and press Enter · /help for commands"
+        else:
+            view.empty_text = "No model yet: pick one with Ctrl+O, or get one with /pull NAME"
+        view.refresh()
 
     @work(group="details")
     async def fetch_details(self, name: str) -> None:
@@ -421,12 +437,21 @@ class ChatScreen(Screen[None]):
         await self._save_before_request(user, reply)
         content: list[str] = []
         thinking: list[str] = []
+        started = last_text = time.monotonic()
+        shown_idle = 0
 
         def flush() -> None:
+            nonlocal last_text, shown_idle
+            now = time.monotonic()
             if content or thinking:
                 self.post_message(ReplyChunk(reply, "".join(content), "".join(thinking)))
                 content.clear()
                 thinking.clear()
+                last_text, shown_idle = now, 0
+            elif (idle := int(now - last_text)) >= IDLE_NOTE_SECONDS and idle != shown_idle:
+                shown_idle = idle  # a long gap is shown, updated each second, so a stall is visible
+                waiting = "waiting for the model" if last_text == started else "no new text for"
+                self.post_message(ReplyWaiting(reply, f"{waiting} {idle} s… (Esc stops)"))
 
         ended = ReplyEnded(reply, stopped=True)
         # Text reaches the view about once a frame however fast it arrives, and also when the
@@ -461,11 +486,18 @@ class ChatScreen(Screen[None]):
         except StoreError as error:
             self._store_failed(error)
 
+    @on(ReplyWaiting)
+    def _reply_waiting(self, waiting: ReplyWaiting) -> None:
+        if waiting.turn.state == TurnState.STREAMING:
+            waiting.turn.activity = waiting.activity
+            self.query_one(ConversationView).update_turn(waiting.turn)
+
     @on(ReplyChunk)
     def _reply_chunk(self, chunk: ReplyChunk) -> None:
         if not (chunk.content or chunk.thinking):
             return
         turn = chunk.turn
+        turn.activity = ""
         turn.content += chunk.content
         turn.thinking += chunk.thinking
         self.query_one(ConversationView).update_turn(turn)
@@ -477,6 +509,7 @@ class ChatScreen(Screen[None]):
     @on(ReplyEnded)
     def _reply_ended(self, ended: ReplyEnded) -> None:
         turn = ended.turn
+        turn.activity = ""
         if ended.error:
             turn.state = TurnState.INTERRUPTED if turn.content else TurnState.ERROR
             turn.error = ended.error

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from app.text import sanitize
+
 
 class AskText(ModalScreen[str | None]):
     """A one-line question; dismisses with the text, or None on Esc."""
@@ -22,7 +24,7 @@ class AskText(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question, markup=False)
-            yield Input(self.value, select_on_focus=True)
+            yield Input(sanitize(self.value), select_on_focus=True)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

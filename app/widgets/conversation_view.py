@@ -193,6 +193,8 @@ class _TurnLines:
         segments = [Segment(name, palette[f"{self.role}-header"])]
         if note := _STATE_NOTES.get(turn.state):
             text, key = note
+            if turn.state is TurnState.STREAMING and turn.activity:
+                text, key = turn.activity, "warning"
             segments.append(Segment(f"  {text}", palette[key]))
         return Strip(segments)
 
@@ -263,6 +265,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._settling = False
         self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
         self._rendered: dict[_TurnLines, None] = {}  # turns holding lines, least recent first
+        self.empty_text = ""  # a hint drawn while there are no turns
 
     # -- public API ---------------------------------------------------------------------
 
@@ -407,6 +410,9 @@ class ConversationView(ScrollView, can_focus=True):
         base = self.rich_style
         offsets = self._sync_offsets()
         top = self.scroll_offset.y + y
+        if not self._entries and y == 1 and self.empty_text:
+            hint = Strip([Segment(sanitize(self.empty_text)[:width], self._palette()["dim"])])
+            return hint.text_align(width, "center").apply_style(base)
         if not self._width or not 0 <= top < offsets[-1]:
             return Strip.blank(width, base)
         index = bisect_right(offsets, top) - 1
