@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
 from app.client import OllamaClient
 from app.config import Settings
@@ -13,8 +15,10 @@ from app.paths import STYLES_DIR
 from app.screens.chat import ChatScreen
 from app.store import Store, StoreError
 from app.store_writer import StoreWriter
+from app.text import sanitize
 
 _log = logging.getLogger(__name__)
+STORE_ERROR_REPEAT_SECONDS = 60.0  # a failing disk is said once a minute, not once a second
 
 
 class OllamaTui(App[None]):
@@ -29,13 +33,29 @@ class OllamaTui(App[None]):
         self.client = client
         self.store = store
         self.writer = StoreWriter(store, self._store_error)
+        self._store_error_shown = -STORE_ERROR_REPEAT_SECONDS
 
     def get_default_screen(self) -> ChatScreen:
         return ChatScreen(self.settings, self.client, self.writer)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain, terminal-safe text: messages quote servers, models and files."""
+        super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
+
     def _store_error(self, error: StoreError) -> None:
         _log.warning("Saving failed: %s", error)
-        self.notify(str(error), title="Conversation storage", severity="error", timeout=15, markup=False)
+        now = time.monotonic()
+        if now - self._store_error_shown >= STORE_ERROR_REPEAT_SECONDS:  # not one per checkpoint
+            self._store_error_shown = now
+            self.notify(str(error), title="Conversation storage", severity="error", timeout=15)
 
     async def on_unmount(self) -> None:
         self.writer.close()

@@ -78,7 +78,11 @@ def _start_log(args: argparse.Namespace, settings: Settings) -> None:
     base_url, credentials = split_credentials(settings.host)
     password = credentials[1] if credentials else ""
     secrets = [secret for secret in (settings.api_key, password) if secret]
-    debug_log.configure(args.debug or args.debug_content, content=args.debug_content, secrets=secrets)
+    try:
+        debug_log.configure(args.debug or args.debug_content, content=args.debug_content, secrets=secrets)
+    except OSError as error:  # an unusable log folder costs the log, not the app
+        print(f"ollama-tui: no debug log ({error.strerror or error}); going on without it.", file=sys.stderr)
+        return
     logging.getLogger(__name__).info(
         "ollama-tui %s: host %s, data %s, command %s",
         __version__,

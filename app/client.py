@@ -198,7 +198,7 @@ class OllamaClient:
         response = await self._call(method, path, body, model)
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise BadResponse(_excerpt(response.text)) from None
         if not isinstance(data, dict):
             raise BadResponse(_excerpt(response.text))
@@ -229,6 +229,8 @@ class OllamaClient:
                         partial.clear()
                     if rest:
                         partial.append(rest)
+                        if sum(map(len, partial)) > MAX_LINE_BYTES:  # no newline, ever: not Ollama
+                            raise MalformedLine(b"".join(partial)[:200].decode("utf-8", "replace"))
                     for line in lines:
                         if finished or not line.strip():
                             continue  # read on to the end so the connection can be reused
@@ -304,10 +306,13 @@ def _verify() -> ssl.SSLContext | bool:
         return True
 
 
+MAX_LINE_BYTES = 64 * 1024 * 1024  # one NDJSON line; a 1 MB reply line is normal, 64 MB is not
+
+
 def _status_error(response: httpx.Response, model: str | None) -> OllamaError:
     try:
         message = error_text(response.json())
-    except ValueError:
+    except (ValueError, RecursionError):
         message = None
     # A plain-text 404 is an unknown path (wrong host prefix), not a missing model.
     if message is not None and response.status_code == 404 and model is not None:

@@ -254,10 +254,16 @@ def _time(body: dict[str, Any], key: str, where: str) -> float:
     value = body.get(key)
     if value is None:
         return 0.0
+    problem = ValueError(f'{where}: "{key}" is not a date and time ({value!r}).')
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value < _YEAR_10000:  # NaN too: a time the clock functions could not show
+            raise problem
         return float(value)
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValueError(f'{where}: "{key}" is not a date and time ({value!r}).') from None
+        raise problem from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+_YEAR_10000 = 253_402_300_800  # seconds since the epoch

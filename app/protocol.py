@@ -295,13 +295,13 @@ _raw_decode = json.JSONDecoder().raw_decode
 def _load(line: str) -> JSON:
     try:
         data, end = _raw_decode(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         end = -1
     if end != len(line):
         try:
             data = json.loads(line)
-        except ValueError:
-            raise MalformedLine(line) from None
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            raise MalformedLine(line[:200]) from None
     if type(data) is not dict:
         raise MalformedLine(line)
     if "error" in data:

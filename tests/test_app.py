@@ -379,3 +379,41 @@ async def test_slow_model_load_says_it_is_waiting(ollama: FakeOllama, make_tui: 
         await wait_until(pilot, lambda: "waiting for the model 3 s" in screen_text(app))
         await wait_until(pilot, replied(screen))
         assert screen.turns[-1].content == "ready" and screen.turns[-1].state == TurnState.COMPLETE
+
+
+async def test_ctrl_c_stops_a_reply_like_ollama_run(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=[f" w{i}" for i in range(300)], delay=0.02))
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: "w3" in screen.turns[-1].content)
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, replied(screen))
+        assert screen.turns[-1].state == TurnState.STOPPED
+        assert app.is_running  # Ctrl+C with nothing arriving does not quit either
+        await pilot.press("ctrl+c")
+        assert app.is_running
+
+
+async def test_stop_during_the_save_still_ends_the_reply(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        slow_add = app.store.add_turn
+
+        def add_turn(*args):  # type: ignore[no-untyped-def]
+            import time
+
+            time.sleep(0.3)  # a busy disk
+            return slow_add(*args)
+
+        app.store.add_turn = add_turn  # type: ignore[method-assign]
+        await send(pilot, "quick")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen.streaming is None)
+        assert screen.turns[-1].state == TurnState.STOPPED
+        app.store.add_turn = slow_add  # type: ignore[method-assign]
+        await send(pilot, "next one")
+        await wait_until(pilot, replied(screen, 2))
+        assert screen.turns[-1].state == TurnState.COMPLETE

@@ -238,7 +238,7 @@ async def test_edit_and_resend_last_message(ollama: FakeOllama, make_tui: MakeTu
         await wait_until(pilot, reply_done(screen, 1))
         await send(pilot, "secnd typo")
         await wait_until(pilot, reply_done(screen, 2))
-        await pilot.press("up")  # in the empty input: recall the last message
+        await send(pilot, "/edit")
         prompt = app.query_one(PromptInput)
         assert prompt.text == "secnd typo"
         prompt.text = "second, fixed"
@@ -263,3 +263,16 @@ async def test_first_message_titles_the_conversation(ollama: FakeOllama, make_tu
         await pilot.press("ctrl+n")
         assert screen.conversation is None
         await wait_until(pilot, lambda: "  How do tides work on Earth?" in screen_text(app))
+
+
+async def test_up_recalls_the_last_message_without_replacing_it(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await started(pilot)
+        await send(pilot, "again please")
+        await wait_until(pilot, reply_done(screen, 1))
+        await pilot.press("up")
+        assert app.query_one(PromptInput).text == "again please"
+        await pilot.press("enter")
+        await wait_until(pilot, reply_done(screen, 2))
+        assert [t.content for t in screen.turns if t.role == "user"] == ["again please", "again please"]

@@ -11,7 +11,9 @@ import base64
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,14 +40,14 @@ from app.export import export_text, free_path, write_export
 from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo
 from app.screens.dialogs import AskText, Confirm
 from app.screens.help import HelpScreen
-from app.screens.model_details import ModelDetailsScreen, confirm_delete
+from app.screens.model_details import ModelDetailsScreen, confirm_delete, same_model
 from app.screens.pull import PullScreen
 from app.screens.search import SearchScreen
 from app.screens.settings import SettingsScreen
 from app.store import INTERRUPTED_ERROR, ConversationInfo, SearchHit, StoreError
 from app.store_writer import StoreWriter
 from app.tables import format_table, running_rows
-from app.text import human_size
+from app.text import human_size, sanitize
 from app.widgets.context_meter import ContextMeter, context_fraction, context_limit, context_used
 from app.widgets.conversation_list import ConversationList
 from app.widgets.conversation_view import ConversationView
@@ -53,10 +55,12 @@ from app.widgets.model_picker import ModelPicker
 from app.widgets.prompt_input import PromptInput
 from app.widgets.status_bar import StatusBar
 
+T = TypeVar("T")
 UNREACHABLE_HINT = (
     "Cannot reach Ollama at {host}. Start it with: ollama serve — or point OLLAMA_HOST or "
     "--host at a running server. Trying again every few seconds…"
 )
+MAX_IMAGE_BYTES = 20_000_000  # read on the UI thread and sent base64 in every later request
 CONTEXT_WARNING = 0.8  # warn once the conversation fills this much of the model's window
 # What an image attachment must start with: PNG, JPEG, GIF, WebP (RIFF....WEBP).
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
@@ -65,6 +69,8 @@ IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RI
 class ChatScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
+        # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
+        Binding("ctrl+c", "stop_reply", "Stop", show=False, priority=True),
         Binding("ctrl+n", "new_conversation", "New chat", tooltip="start a new conversation"),
         Binding("ctrl+o", "focus_models", "Models", tooltip="focus the model picker (Enter picks, Esc goes back)"),
         Binding("ctrl+s", "focus_conversations", "Chats", tooltip="focus saved conversations (Enter opens, R renames, D deletes)"),
@@ -95,6 +101,7 @@ class ChatScreen(Screen[None]):
         self._model_override = settings.model  # --model wins over the first conversation's own
         self.options = ChatOptions()  # the open conversation's settings
         self.details: dict[str, ModelDetails] = {}  # /api/show per model: capabilities, window
+        self.windows: dict[str, int] = {}  # context window each model was loaded with (/api/ps)
         self.images: list[tuple[str, str]] = []  # (file name, base64) for the next message
         self._context_warned = False
         self._last_stats: ChatStats | None = None  # of the last reply, for the context meter
@@ -143,23 +150,20 @@ class ChatScreen(Screen[None]):
         except StoreError as error:
             self._store_failed(error)
         if info is not None:
-            self.open_conversation(info)
+            try:
+                self.open_conversation(info, self.store.turns(info.id))
+            except StoreError as error:
+                self._store_failed(error)
         self._model_override = None
         self.query_one(StatusBar).model = self.model
 
-    def open_conversation(self, info: ConversationInfo, at_message: int | None = None) -> None:
+    def open_conversation(self, info: ConversationInfo, turns: list[Turn], at_message: int | None = None) -> None:
         self.action_stop()
-        try:
-            turns = self.store.turns(info.id)
-        except StoreError as error:
-            self._store_failed(error)
-            return
         for turn in turns:  # left streaming by a copy of the app that died (or is still writing)
             if turn.state == TurnState.STREAMING:
                 turn.state, turn.error = TurnState.INTERRUPTED, INTERRUPTED_ERROR
         self.conversation, self.turns, self.editing = info, turns, None
-        self.options = ChatOptions.from_stored(info.system, info.options)
-        self._context_warned = False
+        self.options, self.images, self._context_warned = ChatOptions.from_stored(info.system, info.options), [], False
         if info.model and not self._model_override:
             self.select_model(info.model, announce=False)
         view = self.query_one(ConversationView)
@@ -199,24 +203,39 @@ class ChatScreen(Screen[None]):
         self._open_by_id(event.conversation_id)
         self.query_one(PromptInput).focus()
 
-    def _open_by_id(self, conversation_id: int, at_message: int | None = None) -> None:
-        try:
-            info = self.store.conversation(conversation_id)
-        except StoreError as error:
-            self._store_failed(error)
+    @work(exclusive=True, group="open")
+    async def _open_by_id(self, conversation_id: int, at_message: int | None = None) -> None:
+        if self.conversation is not None and self.conversation.id == conversation_id:
+            target = next((turn for turn in self.turns if turn.id == at_message), None)
+            if target is not None:  # already open (perhaps with a reply arriving): just go there
+                self.query_one(ConversationView).scroll_to_turn(target)
             return
+        # Through the writer: the read waits for queued saves (a reply just stopped) and the
+        # UI does not wait for the disk.
+        info = await self._read(self.store.conversation, conversation_id)
         if info is None:
             self.notify("That conversation no longer exists.", severity="warning")
             self.refresh_conversations()
             return
-        self.open_conversation(info, at_message)
+        turns = await self._read(self.store.turns, conversation_id)
+        if turns is not None:
+            self.open_conversation(info, turns, at_message)
+
+    async def _read(self, read: Callable[..., T], *args: object) -> T | None:
+        """A store read after the queued writes; None (and a message) when the store fails."""
+        try:
+            return await self.writer.run(read, *args)
+        except StoreError as error:
+            self._store_failed(error)
+            return None
 
     @on(ConversationList.RenameAsked)
     def _rename_asked(self, event: ConversationList.RenameAsked) -> None:
         self._ask_rename(event.conversation_id)
 
-    def _ask_rename(self, conversation_id: int) -> None:
-        info = self.store.conversation(conversation_id)
+    @work(group="ask")
+    async def _ask_rename(self, conversation_id: int) -> None:
+        info = await self._read(self.store.conversation, conversation_id)
         if info is None:
             return
 
@@ -236,8 +255,9 @@ class ChatScreen(Screen[None]):
     def _delete_asked(self, event: ConversationList.DeleteAsked) -> None:
         self._ask_delete(event.conversation_id)
 
-    def _ask_delete(self, conversation_id: int) -> None:
-        info = self.store.conversation(conversation_id)
+    @work(group="ask")
+    async def _ask_delete(self, conversation_id: int) -> None:
+        info = await self._read(self.store.conversation, conversation_id)
         if info is None:
             return
 
@@ -245,7 +265,7 @@ class ChatScreen(Screen[None]):
             if yes:
                 self.delete_conversation(conversation_id)
 
-        title = info.title or "this conversation"
+        title = sanitize(info.title) or "this conversation"
         self.app.push_screen(Confirm(f"Delete “{title}” and its {info.message_count} messages? This cannot be undone."), delete)
 
     def delete_conversation(self, conversation_id: int) -> None:
@@ -298,7 +318,7 @@ class ChatScreen(Screen[None]):
         banner = self.query_one("#banner", Static)
         banner.set_class(status.reachable, "-hidden")
         if not status.reachable:
-            banner.update(status.error)
+            banner.update(sanitize(status.error))
             self.query_one(ModelPicker).show(self.models, self.model, reachable=False)
             return
         self.models = status.models
@@ -336,9 +356,9 @@ class ChatScreen(Screen[None]):
         """What an empty conversation says: who you are talking to, or how to get a model."""
         view = self.query_one(ConversationView)
         if self.model:
-            view.empty_text = f"New conversation with {self.model}. Type below and press Enter · /help for commands"
+            view.empty_text = f"New conversation with {self.model} · Enter sends · /help"
         else:
-            view.empty_text = "No model yet: pick one with Ctrl+O, or get one with /pull NAME"
+            view.empty_text = "No model yet: Ctrl+O picks one, /pull NAME gets one"
         view.refresh()
 
     @work(group="details")
@@ -397,7 +417,13 @@ class ChatScreen(Screen[None]):
 
     @on(PromptInput.RecallLast)
     def _recall_last(self) -> None:
-        self.command_edit("")
+        """Up in the empty input brings back the last message to send again or change; unlike
+        /edit it replaces nothing."""
+        last = next((turn for turn in reversed(self.turns) if turn.role == "user"), None)
+        if last is not None:
+            prompt = self.query_one(PromptInput)
+            prompt.text = last.content
+            prompt.move_cursor(prompt.document.end)
 
     def _drop_from(self, first: Turn) -> None:
         """Remove a turn and everything after it, from the view and the store."""
@@ -434,7 +460,6 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="chat")
     async def stream_reply(self, request: ChatRequest, user: Turn | None, reply: Turn) -> None:
-        await self._save_before_request(user, reply)
         content: list[str] = []
         thinking: list[str] = []
         started = last_text = time.monotonic()
@@ -457,7 +482,8 @@ class ChatScreen(Screen[None]):
         # Text reaches the view about once a frame however fast it arrives, and also when the
         # stream goes quiet (a slow model, a stall) rather than only when the next token comes.
         timer = self.set_interval(FLUSH_SECONDS, flush)
-        try:
+        try:  # the save too: a Stop during it must still end the reply
+            await self._save_before_request(user, reply)
             async for chunk in self.client.chat(request):
                 content.append(chunk.content)
                 if chunk.thinking:
@@ -517,26 +543,45 @@ class ChatScreen(Screen[None]):
             turn.state, turn.error = TurnState.STOPPED, "Stopped."
         else:
             turn.state, turn.stats = TurnState.COMPLETE, ended.stats
-            speed = ended.stats.tokens_per_second if ended.stats else None
-            if speed:
-                self.query_one(StatusBar).speed = f"{speed:.1f} tok/s"
             if ended.stats and ended.stats.done_reason == "length":
                 turn.error = "The reply was cut off: it reached num_predict or the context window."
-            self.show_context(ended.stats, warn=True)
         if self.streaming is turn:
             self.streaming = None
-        self.query_one(ConversationView).update_turn(turn)
         if turn.id is not None:
             self.writer.submit(self.store.update_turn, replace(turn))
+        self.refresh_conversations()
         if ended.unreachable:
             self.refresh_models()
-        self.refresh_conversations()
+        if not any(turn is shown for shown in self.turns):
+            return  # its conversation was closed meanwhile: saved, nothing more to show
+        self.query_one(ConversationView).update_turn(turn)
+        if turn.stats is not None:
+            if speed := turn.stats.tokens_per_second:
+                self.query_one(StatusBar).speed = f"{speed:.1f} tok/s"
+            self.show_context(turn.stats, warn=True)
+            self.fetch_window(turn.model)
+
+    @work(group="window")
+    async def fetch_window(self, model: str) -> None:
+        """The window the server really loaded the model with (`/api/ps`), often far below the
+        model's trained length: the one that decides when old messages are dropped."""
+        try:
+            running = await self.client.running()
+        except OllamaError:
+            return
+        loaded = next((m for m in running if same_model(m.name, model) and m.context_length), None)
+        if loaded is not None:
+            self.windows[model] = loaded.context_length
+            if model == self.model:
+                self.show_context(self._last_stats, warn=True)
 
     def show_context(self, stats: ChatStats | None, warn: bool = False) -> None:
         """How full the model's context window is after the last reply; warn once near full."""
         self._last_stats = stats
         details = self.details.get(self.model)
-        limit = context_limit(self.options.parameter("num_ctx"), None, details.context_length if details else None)
+        limit = context_limit(
+            self.options.parameter("num_ctx"), self.windows.get(self.model), details.context_length if details else None
+        )
         used = context_used(stats)
         self.query_one(ContextMeter).show_usage(used, limit)
         if warn and used and limit and context_fraction(used, limit) >= CONTEXT_WARNING and not self._context_warned:
@@ -566,6 +611,14 @@ class ChatScreen(Screen[None]):
             stored = options.stored_options()
             self.conversation = replace(self.conversation, system=options.system, options=stored)
             self.writer.submit(lambda: self.store.set_settings(conversation_id, system=options.system, options=stored))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop_reply":
+            return self.streaming is not None
+        return True
+
+    def action_stop_reply(self) -> None:
+        self.workers.cancel_group(self, "chat")
 
     def action_stop(self) -> None:
         if self.streaming is not None:
@@ -662,8 +715,11 @@ class ChatScreen(Screen[None]):
         self.action_settings()
 
     def command_show(self, argument: str) -> None:
-        if argument.lower() == "info":
-            self.command_info("")
+        if argument.lower() in ("info", "license", "modelfile", "parameters", "template"):
+            self.command_info("")  # the details dialog has each of these
+            return
+        if argument:
+            self.notify("Use /show for this conversation's settings, or /show info for the model.", severity="warning")
             return
         lines = describe(self.options)
         self.notify("\n".join(lines), title=f"Settings for {self.model or 'this conversation'}", markup=False, timeout=12)
@@ -684,11 +740,16 @@ class ChatScreen(Screen[None]):
                 markup=False,
             )
             return
-        path = Path(argument.strip("\"'")).expanduser()
         try:
+            path = Path(argument.strip("\"'")).expanduser()
+            size = path.stat().st_size
+            if not path.is_file() or size > MAX_IMAGE_BYTES:
+                reason = "not a file" if not path.is_file() else f"larger than {human_size(MAX_IMAGE_BYTES)}"
+                self.notify(f"Cannot attach {argument}: {reason}.", severity="error", markup=False)
+                return
             data = path.read_bytes()
-        except OSError as error:
-            self.notify(f"Cannot read {path}: {error.strerror or error}.", severity="error", markup=False)
+        except (OSError, RuntimeError, ValueError) as error:  # missing, unreadable, ~nobody, NUL
+            self.notify(f"Cannot read {argument}: {getattr(error, 'strerror', None) or error}.", severity="error", markup=False)
             return
         if not data.startswith(IMAGE_MAGIC) or (data.startswith(b"RIFF") and data[8:12] != b"WEBP"):
             self.notify(f"{path.name} is not a PNG, JPEG, GIF or WebP image.", severity="error", markup=False)
@@ -729,7 +790,7 @@ class ChatScreen(Screen[None]):
 
         def closed(deleted: str | None) -> None:
             if deleted:
-                self.refresh_models()
+                self._forget_model(deleted)
 
         self.app.push_screen(ModelDetailsScreen(self.client, model), closed)
 
@@ -748,7 +809,15 @@ class ChatScreen(Screen[None]):
             return
         if deleted:
             self.notify(f"Deleted {name}.", markup=False)
-            self.refresh_models()
+            self._forget_model(name)
+
+    def _forget_model(self, name: str) -> None:
+        """After a delete: a deleted current model gives way to another on the next refresh."""
+        if same_model(name, self.model):
+            self.model = ""
+            self.query_one(StatusBar).model = ""
+            self._show_hint()
+        self.refresh_models()
 
     @work(group="models")
     async def command_ps(self, _: str) -> None:
@@ -777,7 +846,8 @@ class ChatScreen(Screen[None]):
         else:
             self._ask_delete(self.conversation.id)
 
-    def command_export(self, argument: str) -> None:
+    @work(group="export")
+    async def command_export(self, argument: str) -> None:
         """`/export [md|json] [FILE]`: a new file in the current folder unless FILE is given."""
         if self.conversation is None:
             self.notify("Nothing to export yet: send a message first.", severity="warning")
@@ -786,14 +856,15 @@ class ChatScreen(Screen[None]):
         format = "md"
         if words and words[0].lower() in ("md", "json"):
             format = words.pop(0).lower()
-        path = Path(words[0]).expanduser() if words else free_path(Path.cwd(), self.conversation, format)
-        info = self.store.conversation(self.conversation.id) or self.conversation
+        info = await self._read(self.store.conversation, self.conversation.id) or self.conversation
+        target = words[0] if words else "the current folder"
         try:
+            path = Path(words[0]).expanduser() if words else free_path(Path.cwd(), info, format)
             write_export(path, export_text(info, self.turns, format))
         except FileExistsError:
-            self.notify(f"{path} already exists; nothing was overwritten.", severity="error", markup=False)
-        except OSError as error:
-            self.notify(f"Cannot write {path}: {error.strerror or error}.", severity="error", markup=False)
+            self.notify(f"{target} already exists; nothing was overwritten.", severity="error", markup=False)
+        except (OSError, RuntimeError, ValueError) as error:  # unwritable, ~nobody, a NUL byte
+            self.notify(f"Cannot write {target}: {getattr(error, 'strerror', None) or error}.", severity="error", markup=False)
         else:
             self.notify(f"Saved this conversation to {path}.", markup=False)
 

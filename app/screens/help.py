@@ -13,7 +13,8 @@ from app.commands import COMMANDS
 EXTRA_KEYS = (
     ("Enter", "send the message"),
     ("Ctrl+J, Alt+Enter", "new line in the message (pasting multi-line text works too)"),
-    ("Up (in an empty input)", "edit your last message and send it again"),
+    ("Up (in an empty input)", "bring back your last message, to send again or change"),
+    ("Ctrl+C (while a reply arrives)", "stop it, as in ollama run"),
     ("I, P, D, R (in the model picker)", "model details, pull a model, delete a model, refresh the list"),
     ("R, D (in the conversation list)", "rename, delete"),
     ("Ctrl+Q", "quit"),

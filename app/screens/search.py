@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual import on, work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -55,18 +56,24 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         if self.hits:
             self.dismiss(self.hits[0])
 
-    @work(exclusive=True, group="search")
-    async def run_search(self, query: str) -> None:
+    @work(exclusive=True, group="search", thread=True)
+    def run_search(self, query: str) -> None:
+        """In a thread: the database may be busy with another copy of the app's write."""
         try:
-            self.hits = self.store.search(query)
+            hits = self.store.search(query)
         except StoreError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, str(error), severity="error")
             return
-        hits = self.query_one(OptionList)
-        if self.hits:
-            hits.set_options(Option(hit_label(hit)) for hit in self.hits)
+        if not get_current_worker().is_cancelled:  # a newer keystroke's search has the last word
+            self.app.call_from_thread(self._show_hits, query, hits)
+
+    def _show_hits(self, query: str, hits: list[SearchHit]) -> None:
+        self.hits = hits
+        options = self.query_one(OptionList)
+        if hits:
+            options.set_options(Option(hit_label(hit)) for hit in hits)
         else:
-            hits.set_options([Option("No matches." if query.strip() else "Type to search.", disabled=True)])
+            options.set_options([Option("No matches." if query.strip() else "Type to search.", disabled=True)])
 
     def action_focus_hits(self) -> None:
         self.query_one(OptionList).focus()

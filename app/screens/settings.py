@@ -24,6 +24,7 @@ from app.chat_options import (
     parse_keep_alive,
     parse_parameter,
 )
+from app.widgets.safe_text_area import SafeTextArea
 
 # The form's parameters; others set with `/set parameter` (min_p, ...) are kept as they are.
 FIELDS = ("temperature", "top_p", "top_k", "num_ctx", "num_predict", "seed", STOP, "repeat_penalty")
@@ -61,7 +62,7 @@ class SettingsScreen(ModalScreen[ChatOptions | None]):
             yield Label("Settings for this conversation", id="settings-title")
             with VerticalScroll(id="settings-form"):
                 yield Label("System message", classes="field-name")
-                yield TextArea(self.options.system, id="field-system", soft_wrap=True)
+                yield SafeTextArea(self.options.system, id="field-system", soft_wrap=True)
                 for name in FIELDS:
                     value = self.options.parameter(name)
                     yield from self._field(name, "" if value is None else format_parameter(name, value))

@@ -30,7 +30,10 @@ def short_date(moment: float, now: float | None = None) -> str:
         return f"{int(age // 3600)} h ago"
     if age < 2 * 86_400:
         return "yesterday"
-    local = time.localtime(moment)
+    try:
+        local = time.localtime(moment)
+    except (OverflowError, OSError, ValueError):  # a time no clock can show (a bad import)
+        return "?"
     return time.strftime("%b %d" if local.tm_year == time.localtime(now).tm_year else "%Y-%m-%d", local)
 
 

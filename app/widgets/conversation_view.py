@@ -41,7 +41,6 @@ _STATE_NOTES: dict[TurnState, tuple[str, str]] = {  # state -> (note, palette ke
     TurnState.INTERRUPTED: ("interrupted", "warning"),
     TurnState.ERROR: ("error", "error"),
 }
-_ENDED_EARLY = frozenset({TurnState.STOPPED, TurnState.INTERRUPTED, TurnState.ERROR})
 _ROLE_NAMES = {"user": "You", "system": "System"}
 
 
@@ -136,7 +135,7 @@ class _TurnLines:
     def _make_notes(self, width: int) -> list[tuple[Strip, str]]:
         turn = self.turn
         notes: list[tuple[Strip, str]] = []
-        if turn.state in _ENDED_EARLY and turn.error:
+        if turn.state is not TurnState.STREAMING and turn.error:  # also "cut off at num_predict"
             key = "error" if turn.state is TurnState.ERROR else "warning"
             notes.extend((line, key) for line in render_plain(turn.error, width))
         stats = turn.stats

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
-from textual.strip import Strip
-from textual.widgets import TextArea
 
-_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
+from app.widgets.safe_text_area import SafeTextArea
 
 
-class PromptInput(TextArea):
+class PromptInput(SafeTextArea):
     BINDINGS = [
         Binding("ctrl+j", "newline", "Newline"),
         Binding("alt+enter,shift+enter", "newline", "Newline", show=False),
@@ -44,12 +41,6 @@ class PromptInput(TextArea):
                 self.post_message(self.Submitted(self.text))
             return
         await super()._on_key(event)
-
-    def render_line(self, y: int) -> Strip:
-        """Control characters (a pasted C1 code, a recalled message) are drawn as nothing:
-        they are zero cells wide, so the layout and the cursor stay right. The text is kept."""
-        strip = super().render_line(y)
-        return Strip([Segment(text.translate(_CONTROLS), style, control) for text, style, control in strip], strip.cell_length)
 
     def action_newline(self) -> None:
         start, end = self.selection
