@@ -339,3 +339,13 @@ def _text(mapping: JSON, key: str) -> str:
 def _integer(mapping: JSON, key: str) -> int | None:
     value = mapping.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def same_model(a: str, b: str) -> bool:
+    """`llama3.2` and `llama3.2:latest` are one model; case does not matter."""
+
+    def full(name: str) -> str:
+        name = name.strip().lower()
+        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+    return full(a) == full(b)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -37,13 +37,8 @@ from app.config import (
 from app.conversation import Turn, TurnState
 from app.messages import ReplyChunk, ReplyEnded, ReplyWaiting, ServerStatus
 from app.export import export_text, free_path, write_export
-from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo
+from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo, same_model
 from app.screens.dialogs import AskText, Confirm
-from app.screens.help import HelpScreen
-from app.screens.model_details import ModelDetailsScreen, confirm_delete, same_model
-from app.screens.pull import PullScreen
-from app.screens.search import SearchScreen
-from app.screens.settings import SettingsScreen
 from app.store import INTERRUPTED_ERROR, ConversationInfo, SearchHit, StoreError
 from app.store_writer import StoreWriter
 from app.tables import format_table, running_rows
@@ -54,6 +49,9 @@ from app.widgets.conversation_view import ConversationView
 from app.widgets.model_picker import ModelPicker
 from app.widgets.prompt_input import PromptInput
 from app.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from app.screens.pull import PullScreen
 
 T = TypeVar("T")
 UNREACHABLE_HINT = (
@@ -280,6 +278,8 @@ class ChatScreen(Screen[None]):
             if hit is not None:
                 self._open_by_id(hit.conversation_id, hit.message_id)
                 self.query_one(PromptInput).focus()
+
+        from app.screens.search import SearchScreen  # screens load when first opened: quick start
 
         self.app.push_screen(SearchScreen(self.store, query), open_hit)
 
@@ -600,6 +600,8 @@ class ChatScreen(Screen[None]):
             self.notify("No reply with thinking to show.", severity="warning")
 
     def action_settings(self) -> None:
+        from app.screens.settings import SettingsScreen
+
         self.app.push_screen(SettingsScreen(self.options), self._apply_options)
 
     def _apply_options(self, options: ChatOptions | None) -> None:
@@ -647,6 +649,8 @@ class ChatScreen(Screen[None]):
         self.notify(f"Copied the last reply ({len(text)} characters).")
 
     def action_help(self) -> None:
+        from app.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen(self.BINDINGS))
 
     # -- slash commands ---------------------------------------------------------------------
@@ -767,14 +771,15 @@ class ChatScreen(Screen[None]):
                 self.notify(f"{model} is ready.", markup=False)
                 self.refresh_models()
 
+        from app.screens.pull import PullScreen
+
         self.app.push_screen(PullScreen(self.client, name, report_to=self), pulled)
 
-    @on(PullScreen.Progressed)
-    def _pull_progressed(self, event: PullScreen.Progressed) -> None:
+    def on_pull_screen_progressed(self, event: PullScreen.Progressed) -> None:
+        """A pull sent to the background reports here."""
         self.query_one(StatusBar).activity = event.snapshot.summary()
 
-    @on(PullScreen.Ended)
-    def _pull_ended(self, event: PullScreen.Ended) -> None:
+    def on_pull_screen_ended(self, event: PullScreen.Ended) -> None:
         self.query_one(StatusBar).activity = ""
         if event.error:
             self.notify(event.error, title="Pull failed", severity="error", markup=False)
@@ -792,6 +797,8 @@ class ChatScreen(Screen[None]):
             if deleted:
                 self._forget_model(deleted)
 
+        from app.screens.model_details import ModelDetailsScreen
+
         self.app.push_screen(ModelDetailsScreen(self.client, model), closed)
 
     def command_rm(self, name: str) -> None:
@@ -803,6 +810,8 @@ class ChatScreen(Screen[None]):
     @work(group="models")
     async def delete_model(self, name: str) -> None:
         try:
+            from app.screens.model_details import confirm_delete
+
             deleted = await confirm_delete(self.app, self.client, name)
         except OllamaError as error:
             self.notify(str(error), severity="error", markup=False)

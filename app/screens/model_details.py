@@ -15,23 +15,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from app.client import OllamaClient, OllamaError
-from app.protocol import ModelDetails, RunningModel
+from app.protocol import ModelDetails, RunningModel, same_model
 from app.screens.dialogs import Confirm
 from app.text import human_size, sanitize
 
 TEMPLATE_LINES = 12
 LICENSE_LINES = 6
 FOREVER_SECONDS = 365 * 24 * 3600  # a negative keep_alive shows as an expiry centuries away
-
-
-def same_model(a: str, b: str) -> bool:
-    """`llama3.2` and `llama3.2:latest` are one model; case does not matter."""
-
-    def full(name: str) -> str:
-        name = name.strip().lower()
-        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
-
-    return full(a) == full(b)
 
 
 def excerpt(text: str, lines: int) -> str:
