@@ -185,3 +185,21 @@ def test_a_new_width_redraws_each_block_once() -> None:
     assert renderer.block_renders == 100
     assert narrow == one_shot(text, 12)
     assert renderer.height(12) == len(narrow)
+
+
+def test_fitting_code_block_matches_rich_word_wrapped_syntax() -> None:
+    """The fast path for code that fits draws exactly what Rich's own wrapping draws."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    text = "```python\ndef f(x):\n    return [x, 'ünïcode', \"漢字\"]  # comment\n\n\nprint(f(1))\n```"
+    width = 60
+    renderer = MessageRenderer()
+    renderer.update(text)
+    ours = [strip.text.rstrip() for strip in renderer.lines(width)]
+    console = Console(width=width, file=open("/dev/null", "w"), force_terminal=True, color_system="truecolor")
+    theirs = [
+        "".join(segment.text for segment in line).rstrip()
+        for line in console.render_lines(Markdown(text, code_theme="monokai"), console.options.update_width(width))
+    ]
+    assert ours == theirs

@@ -32,7 +32,7 @@ BAR = "▎ "
 GUTTER = len(BAR)
 RIGHT_MARGIN = 1
 MIN_BODY_WIDTH = 10
-KEEP_RENDERED = 500  # turns whose lines stay in memory; others keep only their height
+KEEP_RENDERED = 100  # turns whose lines stay in memory; others keep only their height
 THINKING_INDENT = 2  # thinking text sits a little in from the answer
 
 _STATE_NOTES: dict[TurnState, tuple[str, str]] = {  # state -> (note, palette key)

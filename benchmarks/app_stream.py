@@ -1,0 +1,223 @@
+"""Item 3 (and its growth curve, item 8): a whole reply through the whole app, headless.
+
+From the Enter key to (a) the frame that shows the finished reply and (b) the reply saved in
+full, whichever comes last, for a reply the server sends as fast as it can. The server runs in
+a process of its own, so every CPU cycle measured here is the app's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from textual import events
+
+from app.app import make_app
+from app.config import Settings
+from app.conversation import TurnState
+from app.rendering import MessageRenderer
+from app.screens.chat import ChatScreen
+from app.widgets import conversation_view
+from app.widgets.conversation_view import ConversationView
+from app.widgets.prompt_input import PromptInput
+from benchmarks.fake_server import ServerProcess, reply_text
+from benchmarks.frames import FrameClock
+from benchmarks.report import Figure, ItemResult, prose
+from benchmarks.stats import median
+
+SIZE = (120, 40)
+POLL = 0.002  # how often the benchmark looks at the store writer's note
+STREAM_SHARE = 0.75  # of the client ceiling
+STREAM_FLOOR = 5_000  # tokens/s
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRun:
+    tokens: int
+    chars: int
+    width: int  # of the reply's text in the view
+    seconds: float  # Enter to shown and saved, whichever is later
+    shown: float  # Enter to the frame with the finished reply
+    saved: float  # Enter to the final save done
+    cpu: float  # this process's CPU seconds over the same span
+    identical: bool  # the view's lines equal a one-shot render of the whole text
+    on_screen: bool  # the end of the reply is in the visible rows
+    stored: bool  # the saved row has the whole text and the final state
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds
+
+
+async def _until(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(POLL)
+
+
+async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
+    expected = reply_text(tokens)
+    gc.collect()
+    with tempfile.TemporaryDirectory() as data:
+        app = make_app(Settings(host=server.url, data_dir=Path(data)))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ChatScreen)
+            await _until(lambda: screen.models)
+            app.query_one(PromptInput).cursor_blink = False  # no frames but the reply's
+            frames = FrameClock(app)
+            app.post_message(events.Paste("Explain binary search."))  # as a paste arrives
+            await pilot.pause()
+            server.script(tokens)
+            cpu = time.process_time()
+            saved_at: list[float] = []  # appended to on the store writer's thread
+            queued = False
+
+            def finished() -> bool:
+                nonlocal queued
+                done = len(screen.turns) == 2 and screen.turns[1].state is not TurnState.STREAMING
+                if done and not queued:
+                    # Queued behind the final save on the writer's one thread: it runs once
+                    # every earlier write is done, and notes when.
+                    queued = True
+                    app.writer.submit(lambda: saved_at.append(time.perf_counter()))
+                return done
+
+            frame = frames.first_frame_where(finished)
+            started = time.perf_counter()
+            await pilot.press("enter")
+            shown = await frames.wait(frame, timeout=300)
+            await _until(lambda: bool(saved_at))
+            saved = saved_at[0]
+            cpu = time.process_time() - cpu
+            reply = screen.turns[1]
+            assert screen.conversation is not None
+            row = app.store.turns(screen.conversation.id)[-1]
+            view = app.query_one(ConversationView)
+            identical, on_screen = _compare(view, expected)
+        return StreamRun(
+            tokens=tokens,
+            chars=len(expected),
+            width=conversation_view._body_width(view._width),
+            seconds=max(shown, saved) - started,
+            shown=shown - started,
+            saved=saved - started,
+            cpu=cpu,
+            identical=identical and reply.content == expected,
+            on_screen=on_screen,
+            stored=row.content == expected and row.state is TurnState.COMPLETE,
+        )
+
+
+def _compare(view: ConversationView, text: str) -> tuple[bool, bool]:
+    """Whether the view's lines for the reply equal a one-shot render of the whole text, and
+    whether the rows on screen above the reply's statistics note are its last lines."""
+    width = conversation_view._body_width(view._width)
+    fresh = MessageRenderer()
+    fresh.update(text)
+    expected = fresh.lines(width)
+    body = view._entries[-1]._body  # the reply's incremental renderer, as the view draws it
+    identical = body is not None and body.lines(width) == expected
+    visible = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+    notes = [row for row, line in enumerate(visible) if "tokens ·" in line]
+    if not notes:
+        return identical, False
+    rows = min(notes[-1], len(expected))
+    tail = [(conversation_view.BAR + line.text).rstrip() for line in expected[-rows:]]
+    return identical, visible[notes[-1] - rows : notes[-1]] == tail
+
+
+def run_all(server: ServerProcess, sizes: list[tuple[int, int]]) -> list[StreamRun]:
+    """`sizes`: (tokens, repeats) pairs, run in order, a fresh app each time."""
+
+    async def go() -> list[StreamRun]:
+        return [
+            await stream_once(server, tokens) for tokens, repeats in sizes for _ in range(repeats)
+        ]
+
+    return asyncio.run(go())
+
+
+def one_shot_seconds(tokens: int, width: int) -> float:
+    """Rendering the whole reply at once: the least a view that draws all of it must do."""
+    text = reply_text(tokens)
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        renderer = MessageRenderer()
+        renderer.update(text)
+        renderer.lines(width)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _by_size(runs: list[StreamRun]) -> dict[int, list[StreamRun]]:
+    sizes: dict[int, list[StreamRun]] = {}
+    for run in runs:
+        sizes.setdefault(run.tokens, []).append(run)
+    return sizes
+
+
+def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> ItemResult:
+    """Item 3's figures; `read` is the seconds the client alone took (item 2)."""
+    main = _by_size(runs)[tokens]
+    seconds = median([run.seconds for run in main])
+    speed = tokens / seconds
+    chars = main[0].chars
+    render = one_shot_seconds(tokens, main[0].width)
+    bound = tokens / (read + render)  # the most a view that draws every line can reach
+    rows = [
+        f"| {run.tokens:,} | {run.seconds * 1000:.0f} ms | {run.shown * 1000:.0f} ms | "
+        f"{run.saved * 1000:.0f} ms | {run.cpu * 1000:.0f} ms | {run.tokens_per_second:,.0f} |"
+        for run in runs
+    ]
+    share = speed / ceiling
+    return ItemResult(
+        "3",
+        "The whole app, headless",
+        figures=[
+            Figure(
+                "3", f"Enter to last token shown and saved, {tokens:,} tokens", speed,
+                f"{speed:,.0f} tok/s", f"{ceiling:,.0f} tok/s ceiling (item 1)", share,
+                f">= {STREAM_SHARE:.0%} of the ceiling", share >= STREAM_SHARE,
+            ),
+            Figure(
+                "3", f"the same, absolute ({seconds * 1000:.0f} ms)", speed, f"{speed:,.0f} tok/s",
+                target=f">= {STREAM_FLOOR:,} tok/s", met=speed >= STREAM_FLOOR,
+            ),
+            Figure(
+                "3", "the same, against reading it plus rendering it once", speed,
+                f"{speed:,.0f} tok/s", f"{bound:,.0f} tok/s (item 2 + one whole render)",
+                speed / bound,
+            ),
+        ],
+        checks={
+            "final view identical to a one-shot render": all(run.identical for run in runs),
+            "end of the reply on screen": all(run.on_screen for run in runs),
+            "reply saved complete": all(run.stored for run in runs),
+        },
+        notes=[
+            *prose(__doc__),
+            "Shown is timed by wrapping `App._display`, which receives every rendered frame "
+            "(headless it only skips the write to a terminal): the first frame rendered after "
+            "the reply's final state. Saved is timed by a no-op queued on the store writer's "
+            "single thread behind the final save. The view's lines for the reply are compared "
+            "with a fresh `MessageRenderer` given the whole text at once, and the rows on "
+            "screen with the end of that rendering. Median of the runs at this size.",
+            f"For scale: the client alone read the reply in {read * 1000:.0f} ms (item 2: "
+            f"{read / tokens * 1e6:.1f} µs a token, nearly all of it JSON parsing), and rendering "
+            f"the whole {chars:,}-character reply at once takes {render * 1000:.0f} ms here "
+            f"({render / chars * 1e6:.1f} µs a character: Markdown, with syntax-highlighted "
+            f"code). So a view that draws every line of the reply cannot pass {bound:,.0f} tok/s, "
+            f"{bound / ceiling:.0%} of the ceiling, on this machine.",
+            "| tokens | Enter to shown and saved | shown | saved | CPU | tok/s |\n"
+            "|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows),
+        ],
+        data={"runs": [asdict(run) for run in runs], "one_shot_seconds": render},
+    )
