@@ -282,6 +282,10 @@ class MessageRenderer:
     def height(self, width: int) -> int:
         return len(self.lines(width))
 
+    def settled_lines(self, width: int) -> int:
+        """Lines at the top that appending text will not change: the finished blocks."""
+        return len(self._final_lines) if width == self._width else 0
+
 
 def _is_blank(line: list[Segment]) -> bool:
     return all(

@@ -88,6 +88,18 @@ class _TurnLines:
                 thinking += _estimate_lines(self.turn.thinking, _body_width(width or 80)) + 1
         return 2 + thinking + body + bool(self.turn.error) + (self.turn.stats is not None)
 
+    def settled_rows(self, width: int) -> int:
+        """Rows at the top of a streaming turn that appending text cannot change (the header,
+        the thinking and the finished blocks); 0 when that cannot be known cheaply."""
+        if not self.measured or self._body is None or self.turn.state is not TurnState.STREAMING:
+            return 0
+        if self._words[0] != len(self.turn.thinking):
+            return 0
+        finished = self._body.settled_lines(_body_width(width))
+        if self.turn.thinking and not finished:
+            return 0  # the answer may be starting, which folds the thinking above it
+        return 1 + self._thinking_rows + finished
+
     def invalidate(self, width: int) -> None:
         self.height = self.estimate(width)
         self.measured = False
@@ -304,9 +316,23 @@ class ConversationView(ScrollView, can_focus=True):
         if index is None:
             return
         anchor = self._anchor()
-        self._entries[index].invalidate(self._width)
+        entry = self._entries[index]
+        # A streamed update changes only the rows after the turn's finished blocks (and its
+        # header): repaint those, not the whole view, unless the view scrolled.
+        settled = entry.settled_rows(self._width) if self._following and index == len(self._entries) - 1 else 0
+        top = self.scroll_offset.y
+        entry.invalidate(self._width)
         self._mark_stale(index)
-        self._settle(anchor)
+        self._settle(anchor, repaint=not settled)
+        if not settled:
+            return
+        if self.scroll_offset.y != top:
+            self.refresh()
+            return
+        start = self._sync_offsets()[index]
+        bottom = top + self._viewport().height
+        self.refresh_lines(start, 1)  # the header: streaming and waiting notes
+        self.refresh_lines(start + settled, max(0, bottom - start - settled))
 
     def remove_turn(self, turn: Turn) -> None:
         index = self._index_of(turn)
@@ -497,9 +523,10 @@ class ConversationView(ScrollView, can_focus=True):
         inside = min(-anchor.row, entries[index].height - 1) if anchor.row < 0 else -anchor.row
         return max(0, min(offsets[index] + inside, offsets[-1] - viewport))
 
-    def _settle(self, anchor: _Anchor | None = None) -> None:
+    def _settle(self, anchor: _Anchor | None = None, repaint: bool = True) -> None:
         """Measure the turns in and near the viewport, update the virtual size and place the
-        view: at the end while following, else where `anchor` (or the current top) says."""
+        view: at the end while following, else where `anchor` (or the current top) says.
+        `repaint=False`: the caller repaints what changed itself."""
         if self._settling:
             return
         viewport = self._viewport()
@@ -523,7 +550,7 @@ class ConversationView(ScrollView, can_focus=True):
             if top != self.scroll_offset.y:
                 self.scroll_to(y=top, force=True)
                 changed = True
-            if changed:
+            if changed and repaint:
                 self.refresh()
         finally:
             self._settling = False
