@@ -46,15 +46,26 @@ class ChatRequest:
             "messages": [message.to_json() for message in self.messages],
             "stream": True,
         }
-        if self.options:
-            body["options"] = dict(self.options)
-        if self.think is not None:
-            body["think"] = self.think
-        if self.keep_alive is not None:
-            body["keep_alive"] = self.keep_alive
-        if self.format is not None:
-            body["format"] = self.format
-        return body
+        return _with_settings(body, self.options, self.think, self.keep_alive, self.format)
+
+
+def _with_settings(
+    body: JSON,
+    options: tuple[tuple[str, Any], ...],
+    think: bool | str | None,
+    keep_alive: str | int | None,
+    format: str | JSON | None,
+) -> JSON:
+    """Add the settings chat and generate share, leaving out the unset ones (server defaults)."""
+    if options:
+        body["options"] = dict(options)
+    if think is not None:
+        body["think"] = think
+    if keep_alive is not None:
+        body["keep_alive"] = keep_alive
+    if format is not None:
+        body["format"] = format
+    return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +147,7 @@ class GenerateRequest:
             body["system"] = self.system
         if self.images:
             body["images"] = list(self.images)
-        if self.options:
-            body["options"] = dict(self.options)
-        if self.think is not None:
-            body["think"] = self.think
-        if self.keep_alive is not None:
-            body["keep_alive"] = self.keep_alive
-        if self.format is not None:
-            body["format"] = self.format
-        return body
+        return _with_settings(body, self.options, self.think, self.keep_alive, self.format)
 
 
 @dataclass(frozen=True, slots=True)
