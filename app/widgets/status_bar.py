@@ -19,18 +19,20 @@ class StatusBar(Static):
     activity: reactive[str] = reactive("")  # e.g. a pull running in the background
 
     def render(self) -> Content:
-        parts: list[str | tuple[str, str]] = [(" ollama-tui ", "bold reverse"), "  ", sanitize(self.host)]
+        # Most important first: a narrow terminal cuts the line from the right.
+        parts: list[str | tuple[str, str]] = [(" ollama-tui ", "bold reverse"), ("  model ", "$text-muted")]
+        parts.append((sanitize(self.model) or "none", "bold"))
         if self.reachable is None:
             parts.append(("  connecting…", "$text-muted"))
         elif self.reachable:
             parts.append(("  ● connected", "$success"))
-            if self.version:
-                parts.append((f" (Ollama {sanitize(self.version)})", "$text-muted"))
         else:
             parts.append(("  ● unreachable", "$error"))
-        parts += [("  model ", "$text-muted"), (sanitize(self.model) or "none", "bold")]
+        parts.append(f"  {sanitize(self.host)}")
         if self.speed:
             parts.append((f"  {self.speed}", "$text-muted"))
+        if self.reachable and self.version:
+            parts.append((f"  Ollama {sanitize(self.version)}", "$text-muted"))
         if self.activity:
             parts.append((f"  {sanitize(self.activity)}", "$accent"))
         if self.notice:
