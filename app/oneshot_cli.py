@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import sys
 import time
 from contextlib import aclosing
@@ -26,6 +25,7 @@ from app.config import Settings
 from app.conversation import Turn, TurnState
 from app.paths import default_data_dir
 from app.protocol import GenerateRequest
+from app.stdout import silence_stdout
 from app.store import DB_NAME, Store, StoreError
 from app.tables import format_table, model_rows, running_rows
 from app.text import StreamSanitizer, sanitize
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away, as with `| head`
-        _silence_stdout()
+        silence_stdout()
         return EXIT_FAILED
     return 0
 
@@ -257,12 +257,3 @@ def _exit_code(error: OllamaError) -> int:
     if isinstance(error, ModelNotFound):
         return EXIT_NO_MODEL
     return EXIT_FAILED
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's last flush does not complain again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass

@@ -8,13 +8,13 @@ sentence with exit code 1, never as a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from app.export import export_text, from_json, write_export
+from app.stdout import silence_stdout
 from app.store import ConversationInfo, Store, StoreError
 from app.text import sanitize
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, store: Store) -> int:
         print(error, file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away, as with `| head`
-        _silence_stdout()
+        silence_stdout()
         return 1
     return 0
 
@@ -126,15 +126,6 @@ def _require_saving(store: Store) -> None:
     # Outside normal mode a change would only reach the in-memory copy and vanish on exit.
     if store.mode != "normal":
         raise _Failure("Nothing was changed, because the conversation database cannot be saved.")
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's last flush does not complain again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 _ACTIONS = {"list": _list, "export": _export, "import": _import, "delete": _delete}
