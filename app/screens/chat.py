@@ -333,12 +333,7 @@ class ChatScreen(Screen[None]):
 
     def resolve_model(self, name: str) -> str | None:
         """The installed model a name means (`llama3.2` is `llama3.2:latest`), else None."""
-        wanted = name.strip().lower()
-        for candidate in (wanted, f"{wanted}:latest"):
-            for model in self.models:
-                if model.name.lower() == candidate:
-                    return model.name
-        return None
+        return next((model.name for model in self.models if same_model(model.name, name)), None)
 
     def select_model(self, name: str, announce: bool = True) -> None:
         self.model = name
