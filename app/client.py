@@ -17,6 +17,7 @@ import os
 import re
 import ssl
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from time import monotonic
 from typing import Protocol, TypeVar
 
@@ -119,15 +120,16 @@ class OllamaClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url, credentials = split_credentials(base_url)
+        loopback = _is_loopback(self._base_url)
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
             auth=credentials,
             headers={"Authorization": f"Bearer {api_key}"} if api_key else None,
             timeout=_STREAM_TIMEOUT,
             transport=transport,
-            verify=_verify(),
+            verify=_trust_nothing() if loopback and self._base_url.startswith("http:") else _verify(),
             # HTTP(S)_PROXY must not capture a local server (Go's clients skip loopback too).
-            trust_env=not _is_loopback(self._base_url),
+            trust_env=not loopback,
         )
 
     @property
@@ -169,15 +171,24 @@ class OllamaClient:
 
     def chat(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply: a chunk per line, the last with `done=True` and `stats`."""
+        return _each(self.chat_batches(request))
+
+    def chat_batches(self, request: ChatRequest) -> AsyncGenerator[list[ChatChunk], None]:
+        """`chat()` with the chunks of one network read in one list: a fast stream then costs
+        its reader a step per read, not per token."""
         return self._stream("/api/chat", request.to_json(), request.model, parse_chat_line)
 
     def generate(self, request: GenerateRequest) -> AsyncGenerator[ChatChunk, None]:
         """Stream a completion, shaped like `chat()`."""
-        return self._stream("/api/generate", request.to_json(), request.model, parse_generate_line)
+        return _each(
+            self._stream("/api/generate", request.to_json(), request.model, parse_generate_line)
+        )
 
     def pull(self, model: str) -> AsyncGenerator[PullProgress, None]:
         """Stream download progress, ending with status `success`."""
-        return self._stream("/api/pull", {"model": model, "stream": True}, model, parse_pull_line)
+        return _each(
+            self._stream("/api/pull", {"model": model, "stream": True}, model, parse_pull_line)
+        )
 
     async def _call(
         self, method: str, path: str, body: JSON | None = None, model: str | None = None
@@ -206,7 +217,7 @@ class OllamaClient:
 
     async def _stream(
         self, path: str, body: JSON, model: str, parse: Callable[[str], _Item]
-    ) -> AsyncGenerator[_Item, None]:
+    ) -> AsyncGenerator[list[_Item], None]:
         # The hot path. Lines are split by hand: httpx's aiter_lines also breaks at Unicode
         # line separators such as U+0085, which Ollama sends unescaped inside JSON strings.
         finished = False
@@ -231,15 +242,23 @@ class OllamaClient:
                         partial.append(rest)
                         if sum(map(len, partial)) > MAX_LINE_BYTES:  # no newline, ever: not Ollama
                             raise MalformedLine(b"".join(partial)[:200].decode("utf-8", "replace"))
+                    batch: list[_Item] = []
                     for line in lines:
                         if finished or not line.strip():
                             continue  # read on to the end so the connection can be reused
                         text = line.decode("utf-8", "replace")
                         if log_content:
                             _content_log.debug("POST %s line: %s", path, text)
-                        item = parse(text)
+                        try:
+                            item = parse(text)
+                        except (StreamLineError, MalformedLine):
+                            if batch:
+                                yield batch  # what came before the bad line is kept
+                            raise
                         finished = item.done
-                        yield item
+                        batch.append(item)
+                    if batch:
+                        yield batch
         except httpx.HTTPError as error:
             raise _logged(self._failure(error), "POST", path, started, error) from error
         except StreamLineError as error:
@@ -261,6 +280,13 @@ class OllamaClient:
         if isinstance(error, httpx.DecodingError):
             return BadResponse(str(error))
         return StreamInterrupted()  # the connection broke after it was made
+
+
+async def _each(batches: AsyncGenerator[list[_Item], None]) -> AsyncGenerator[_Item, None]:
+    async with aclosing(batches):  # closing this one closes the stream at once
+        async for batch in batches:
+            for item in batch:
+                yield item
 
 
 def _logged(
@@ -304,6 +330,12 @@ def _verify() -> ssl.SSLContext | bool:
     except (OSError, ssl.SSLError) as error:  # still verified, against the usual certificates
         _log.warning("SSL_CERT_FILE / SSL_CERT_DIR cannot be used: %s", error)
         return True
+
+
+def _trust_nothing() -> ssl.SSLContext:
+    """For plain HTTP to this machine, where no TLS can happen (no proxy either): loading the
+    certificates would only cost 20–50 ms of start-up. Were TLS ever tried, it would fail."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # one NDJSON line; a 1 MB reply line is normal, 64 MB is not
