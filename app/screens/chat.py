@@ -479,12 +479,13 @@ class ChatScreen(Screen[None]):
         timer = self.set_interval(FLUSH_SECONDS, flush)
         try:  # the save too: a Stop during it must still end the reply
             await self._save_before_request(user, reply)
-            async for chunk in self.client.chat(request):
-                content.append(chunk.content)
-                if chunk.thinking:
-                    thinking.append(chunk.thinking)
-                if chunk.done:
-                    ended = ReplyEnded(reply, stats=chunk.stats)
+            async for batch in self.client.chat_batches(request):
+                for chunk in batch:
+                    content.append(chunk.content)
+                    if chunk.thinking:
+                        thinking.append(chunk.thinking)
+                    if chunk.done:
+                        ended = ReplyEnded(reply, stats=chunk.stats)
         except OllamaError as error:
             ended = ReplyEnded(reply, error=str(error), unreachable=isinstance(error, OllamaUnreachable))
         finally:  # on Stop (cancellation) too: keep what arrived, then say how it ended
@@ -493,19 +494,28 @@ class ChatScreen(Screen[None]):
             self.post_message(ended)
 
     async def _save_before_request(self, user: Turn | None, reply: Turn) -> None:
-        """The user's message is committed before the request goes out."""
-        try:
-            if self.conversation is None:
-                options = self.options
-                self.conversation = await self.writer.run(
-                    self.store.create_conversation, self.model, "", options.system, options.stored_options()
+        """The user's message is committed before the request goes out: in one job on the
+        writer's thread, since each wait for that thread delays the reply."""
+        options, model = self.options, self.model
+        conversation = self.conversation
+
+        def save() -> None:
+            nonlocal conversation
+            if conversation is None:
+                conversation = self.store.create_conversation(
+                    model, "", options.system, options.stored_options()
                 )
-            if user is not None:
-                await self.writer.run(self.store.add_turn, self.conversation.id, user)
-            await self.writer.run(self.store.add_turn, self.conversation.id, reply)
-            self.refresh_conversations()
+            for turn in (user, reply):
+                if turn is not None:
+                    self.store.add_turn(conversation.id, turn)
+
+        try:
+            await self.writer.run(save)
         except StoreError as error:
             self._store_failed(error)
+        finally:
+            self.conversation = conversation
+        self.refresh_conversations()
 
     @on(ReplyWaiting)
     def _reply_waiting(self, waiting: ReplyWaiting) -> None:
