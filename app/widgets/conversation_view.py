@@ -33,6 +33,7 @@ GUTTER = len(BAR)
 RIGHT_MARGIN = 1
 MIN_BODY_WIDTH = 10
 KEEP_RENDERED = 100  # turns whose lines stay in memory; others keep only their height
+STRIPS_KEPT = 1000  # finished screen lines kept; a few screens' worth
 THINKING_INDENT = 2  # thinking text sits a little in from the answer
 
 _STATE_NOTES: dict[TurnState, tuple[str, str]] = {  # state -> (note, palette key)
@@ -275,6 +276,10 @@ class ConversationView(ScrollView, can_focus=True):
         self._following = True
         self._settling = False
         self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
+        self._base_cache: Style | None = None  # the view's own style, from CSS
+        # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
+        # screen, and composing a line makes four strips.
+        self._strips: dict[tuple[_TurnLines, int], Strip] = {}
         self._rendered: dict[_TurnLines, None] = {}  # turns holding lines, least recent first
         self.empty_text = ""  # a hint drawn while there are no turns
 
@@ -296,6 +301,7 @@ class ConversationView(ScrollView, can_focus=True):
         """Show `turns` instead of what was shown, scrolled to the end."""
         self._entries = [_TurnLines(turn, self._width) for turn in turns]
         self._rendered.clear()
+        self._strips.clear()
         self._stale = 0
         self._following = True
         self._settle()
@@ -322,6 +328,7 @@ class ConversationView(ScrollView, can_focus=True):
         settled = entry.settled_rows(self._width) if self._following and index == len(self._entries) - 1 else 0
         top = self.scroll_offset.y
         entry.invalidate(self._width)
+        self._forget_strips(entry, settled)
         self._mark_stale(index)
         self._settle(anchor, repaint=not settled)
         if not settled:
@@ -340,6 +347,7 @@ class ConversationView(ScrollView, can_focus=True):
             return
         anchor = self._anchor()
         self._rendered.pop(self._entries[index], None)
+        self._forget_strips(self._entries[index])
         del self._entries[index]
         self._mark_stale(index)
         self._settle(anchor)
@@ -372,6 +380,7 @@ class ConversationView(ScrollView, can_focus=True):
         anchor = self._anchor()
         entry.thinking_open = not entry.thinking_unfolded
         entry.invalidate(self._width)
+        self._forget_strips(entry)
         self._mark_stale(index)
         self._settle(anchor)
         self.refresh()
@@ -393,6 +402,7 @@ class ConversationView(ScrollView, can_focus=True):
             self._width = width
             for entry in self._entries:
                 entry.invalidate(width)
+            self._strips.clear()
             self._stale = 0
         self._settle(anchor)
         self.refresh()
@@ -429,10 +439,12 @@ class ConversationView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._palette_cache = None
+        self._base_cache = None
+        self._strips.clear()
 
     def render_line(self, y: int) -> Strip:
         width = self._viewport().width
-        base = self.rich_style
+        base = self._base_style()
         offsets = self._sync_offsets()
         top = self.scroll_offset.y + y
         if not self._entries and y == 1 and self.empty_text:
@@ -442,14 +454,21 @@ class ConversationView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         index = bisect_right(offsets, top) - 1
         entry = self._entries[index]
+        key = (entry, top - offsets[index])
+        if entry.measured and (strip := self._strips.get(key)) is not None:
+            return strip
         if not entry.measured:
             # Only drawn before a settle had the chance to run (e.g. mid-resize).
             self._measure(index)
             self.call_after_refresh(self._settle)
         elif not entry.has_lines:  # forgotten while far away; its height is still right
             self._measure(index)
-        line = entry.line(top - offsets[index], self._width, self._palette())
-        return line.crop_extend(0, width, base).apply_style(base)
+        line = entry.line(key[1], self._width, self._palette())
+        strip = line.crop_extend(0, width, base).apply_style(base)
+        if len(self._strips) >= STRIPS_KEPT:
+            self._strips.clear()
+        self._strips[key] = strip
+        return strip
 
     # -- layout -------------------------------------------------------------------------
 
@@ -458,6 +477,13 @@ class ConversationView(ScrollView, can_focus=True):
             max(0, self.container_size.width - self.scrollbar_size_vertical),
             max(0, self.container_size.height - self.scrollbar_size_horizontal),
         )
+
+    def _base_style(self) -> Style:
+        """`rich_style` walks every ancestor to blend the background: once per style change,
+        not once per line drawn."""
+        if self._base_cache is None:
+            self._base_cache = self.rich_style
+        return self._base_cache
 
     def _palette(self) -> dict[str, Style]:
         if self._palette_cache is None:
@@ -546,7 +572,7 @@ class ConversationView(ScrollView, can_focus=True):
                 while self._measure_window(top - margin, top + viewport.height + margin):
                     changed = True
                     top = self._anchored_top(anchor, viewport.height)
-            self.virtual_size = Size(viewport.width, self._sync_offsets()[-1])
+            self._set_virtual_size(Size(viewport.width, self._sync_offsets()[-1]), viewport)
             if top != self.scroll_offset.y:
                 self.scroll_to(y=top, force=True)
                 changed = True
@@ -554,6 +580,24 @@ class ConversationView(ScrollView, can_focus=True):
                 self.refresh()
         finally:
             self._settling = False
+
+    def _forget_strips(self, entry: _TurnLines, keep: int = 0) -> None:
+        """Drop the turn's finished lines, except rows 1 to `keep` - 1 (the header, row 0,
+        shows the reply's state and always goes)."""
+        for key in [key for key in self._strips if key[0] is entry and (key[1] >= keep or not key[1])]:
+            del self._strips[key]
+
+    def _set_virtual_size(self, size: Size, viewport: Size) -> None:
+        """Set the scrollable size without a layout pass: the `virtual_size` reactive asks
+        for one, which lays out and repaints the whole screen at every streamed update. The
+        view's own size does not change (its scrollbar is always shown); only the scrollbar's
+        thumb moves."""
+        if size == self.virtual_size:
+            return
+        self.set_reactive(ConversationView.virtual_size, size)
+        bar = self.vertical_scrollbar
+        bar.window_virtual_size = size.height
+        bar.window_size = viewport.height
 
     def _measure(self, index: int) -> None:
         entry = self._entries[index]
