@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from textual.strip import Strip
 
+from app import rendering
 from app.rendering import MessageRenderer
+from app.text import StreamSanitizer
 
 WIDTH = 40
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -36,6 +38,11 @@ DOCUMENTS = {
     # the delimiter row stops being one when "x" arrives
     "almost a table": "Before\n| a | b |\n|-|-x|\nafter\n| c | d |\n|-|-|\n",
     "quotes": "> quote\n> - item\nlazy\n\n> second\n>\n> > nested\n\n---\n***\ntext",
+    # A fence in a list item ends with the item; an indented fence at the top level does not.
+    "fences in lists": (
+        "1. step\n\n   ```sh\n   make\n\nafter the list\n```\n\nin a fence\n```\n\n"
+        "  ```\n\nstill in it\n  ```\n\n- x\n  ```\n\ny\n```` `\n\nz\n"
+    ),
 }
 
 
@@ -43,6 +50,16 @@ def one_shot(text: str, width: int = WIDTH) -> list[Strip]:
     renderer = MessageRenderer()
     renderer.update(text)
     return renderer.lines(width)
+
+
+def whole(text: str, width: int = WIDTH) -> list[Strip]:
+    """Every top-level block of one parse of the whole text, drawn and joined: what the
+    sections the renderer cuts the text into must add up to."""
+    drawer = MessageRenderer()
+    lines: list[Strip] = []
+    for block in rendering._blocks(StreamSanitizer().feed(text)):
+        rendering._append_block(lines, drawer._draw(block, width), width)
+    return lines
 
 
 def streamed(pieces: list[str], width: int = WIDTH) -> list[Strip]:
@@ -90,7 +107,8 @@ def test_random_chunks_with_a_fixed_seed() -> None:
 FRAGMENTS = [
     "- ", "1. ", "2) ", "* ", "> ", "    ", "  ", "\t", "# ", "## ", "```", "```py", "~~~",
     "---", "===", "|", "| a | b |", "|-|-|", ":", "*", "_", "`", "[x]: /u", "<div>",
-    "word", "x y", " ", "\n", "\n", "\n", "\n\n", "中文", "😀",
+    "word", "x y", " ", "\n", "\n", "\n", "\n\n", "中文", "😀", "   ```", " ~~~", "````",
+    "1. a\n\n   ```\n",
 ]  # fmt: skip
 
 
@@ -107,7 +125,42 @@ def test_any_markdown_in_any_chunks(parts: list[str], sizes: list[int], width: i
         pieces.append(text[position : position + size])
         position += size
     pieces.append(text[position:])
-    assert streamed(pieces, width) == one_shot(text, width)
+    expected = whole(text, width)
+    assert one_shot(text, width) == expected
+    assert streamed(pieces, width) == expected
+
+
+def test_sections_add_up_to_one_parse_of_the_whole_text() -> None:
+    text = "\n\n".join(DOCUMENTS.values())
+    for document in (*DOCUMENTS.values(), text):
+        assert one_shot(document) == whole(document)
+
+
+def test_a_long_reply_draws_only_what_is_looked_at() -> None:
+    text = "\n\n".join(f"Paragraph {number} of a long reply." for number in range(400))
+    renderer = MessageRenderer()
+    renderer.update(text)
+    height = renderer.height(WIDTH)
+    assert renderer.block_renders <= 2  # the open tail only: the last line is not finished
+    while renderer.reveal(height - 10, height, WIDTH):
+        height = renderer.height(WIDTH)
+    assert renderer.block_renders < 10
+    bottom = [renderer.line(y, WIDTH) for y in range(height - 10, height)]
+    expected = whole(text)
+    assert bottom == expected[-10:]
+    assert renderer.lines(WIDTH) == expected
+    assert renderer.height(WIDTH) == len(expected)
+
+
+def test_a_place_in_the_text_keeps_its_row_meaning_while_sections_are_drawn() -> None:
+    text = "\n\n".join(("word " * 30).strip() for _ in range(50))  # wraps: estimates are off
+    renderer = MessageRenderer()
+    renderer.update(text)
+    renderer.height(WIDTH)
+    place = renderer.locate(renderer.height(WIDTH) // 2)
+    line_before = renderer.line(renderer.row_of(place), WIDTH)
+    renderer.lines(WIDTH)  # draws everything above: rows move
+    assert renderer.line(renderer.row_of(place), WIDTH) == line_before
 
 
 def test_text_that_is_not_an_extension_starts_over() -> None:

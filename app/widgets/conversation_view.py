@@ -53,14 +53,16 @@ class _TurnLines:
     """One turn laid out at one width: header, thinking, Markdown body, notes, blank separator."""
 
     __slots__ = (
-        "turn", "height", "measured", "thinking_open", "_body", "_notes", "_thinking",
-        "_thinking_rows", "_thinking_title", "_words",
+        "turn", "height", "measured", "thinking_open", "_body", "_body_rows", "_dropped",
+        "_notes", "_thinking", "_thinking_rows", "_thinking_title", "_words",
     )  # fmt: skip
 
     def __init__(self, turn: Turn, width: int) -> None:
         self.turn = turn
         self.thinking_open: bool | None = None  # None: unfolded until the answer starts
         self._body: MessageRenderer | None = None  # created when first drawn: most never are
+        self._body_rows = 0
+        self._dropped = False  # forget() freed the lines; the heights are still right
         self._notes: list[tuple[Strip, str]] = []  # (line, palette key) below the body
         self._thinking: MessageRenderer | None = None  # only while the thinking is unfolded
         self._thinking_rows = 0  # title, unfolded lines and the blank line before the answer
@@ -107,7 +109,9 @@ class _TurnLines:
 
     def forget(self) -> None:
         """Drop the rendered lines but keep the height: it is still right for this width."""
-        self._body = None
+        if self._body is not None:
+            self._body.drop_lines()
+        self._dropped = True
         self._notes = []
         self._thinking = None
 
@@ -117,11 +121,48 @@ class _TurnLines:
         if self._body is None:
             self._body = MessageRenderer()
         self._body.update(self.turn.content)
-        body_height = self._body.height(body_width)
-        self._measure_thinking(body_width, body_height)
+        self._body_rows = self._body.height(body_width)
+        self._measure_thinking(body_width, self._body_rows)
         self._notes = self._make_notes(body_width)
-        self.height = 2 + self._thinking_rows + body_height + len(self._notes)
+        self._set_height()
         self.measured = True
+        self._dropped = False
+
+    def _set_height(self) -> None:
+        self.height = 2 + self._thinking_rows + self._body_rows + len(self._notes)
+
+    def reveal(self, start: int, end: int, width: int) -> bool:
+        """Draw the body's parts on rows [start, end) of the turn (a long reply is drawn only
+        where it is looked at); whether the turn's height changed."""
+        if self._body is None:
+            return False
+        head = 1 + self._thinking_rows
+        body_width = _body_width(width)
+        if not self._body.reveal(start - head, end - head, body_width):
+            return False
+        self._body_rows = self._body.height(body_width)
+        self._set_height()
+        return True
+
+    def locate(self, row: int) -> tuple[int, int, int]:
+        """Row `row` as a place that keeps its meaning while parts of the body are drawn:
+        (0, row, 0) in the header, (1, section, row in it) in the body, (2, row, 0) below."""
+        head = 1 + self._thinking_rows
+        if self._body is None or row < head:
+            return 0, row, 0
+        if row < head + self._body_rows:
+            section, offset = self._body.locate(row - head)
+            return 1, section, offset
+        return 2, row - head - self._body_rows, 0
+
+    def row_of(self, place: tuple[int, int, int]) -> int:
+        part, first, second = place
+        head = 1 + self._thinking_rows
+        if part == 0 or self._body is None:
+            return first
+        if part == 1:
+            return head + self._body.row_of((first, second))
+        return head + self._body_rows + first
 
     def _measure_thinking(self, width: int, body_height: int) -> None:
         thinking = self.turn.thinking
@@ -143,7 +184,7 @@ class _TurnLines:
         if self._thinking is None:
             self._thinking = MessageRenderer()
         self._thinking.update(thinking)
-        self._thinking_rows += self._thinking.height(width - THINKING_INDENT) + (body_height > 0)
+        self._thinking_rows += len(self._thinking.lines(width - THINKING_INDENT)) + (body_height > 0)
 
     def _make_notes(self, width: int) -> list[tuple[Strip, str]]:
         turn = self.turn
@@ -164,7 +205,7 @@ class _TurnLines:
 
     @property
     def has_lines(self) -> bool:
-        return self._body is not None  # forget() drops the thinking's lines with the body's
+        return self._body is not None and not self._dropped
 
     def is_thinking_title(self, y: int) -> bool:
         """Whether line `y` of this turn is its thinking's title line."""
@@ -180,10 +221,14 @@ class _TurnLines:
         if y < self._thinking_rows:
             return Strip.join([bar, self._thinking_line(y, width, palette)])
         y -= self._thinking_rows
-        body = self._body.lines(_body_width(width))
-        if y < len(body):
-            return Strip.join([bar, body[y]])
-        y -= len(body)
+        if y < self._body_rows:
+            body_width = _body_width(width)
+            line = self._body.line(y, body_width)
+            if (rows := self._body.height(body_width)) != self._body_rows:
+                self._body_rows = rows  # drew a part that was not revealed: the view re-settles
+                self._set_height()
+            return Strip.join([bar, line])
+        y -= self._body_rows
         if y < len(self._notes):
             note, key = self._notes[y]
             return Strip.join([bar, note.apply_style(palette[key])])
@@ -223,6 +268,7 @@ class _Anchor:
     entry: _TurnLines
     index: int
     row: int
+    place: tuple[int, int, int] | None = None  # the row at the top, when that is inside the turn
 
 
 class ConversationView(ScrollView, can_focus=True):
@@ -463,7 +509,13 @@ class ConversationView(ScrollView, can_focus=True):
             self.call_after_refresh(self._settle)
         elif not entry.has_lines:  # forgotten while far away; its height is still right
             self._measure(index)
+        height = entry.height
         line = entry.line(key[1], self._width, self._palette())
+        if entry.height != height:  # drew a part of a long reply that was not revealed
+            self._forget_strips(entry)
+            self._mark_stale(index)
+            self.call_after_refresh(self._settle)
+            return line.crop_extend(0, width, base).apply_style(base)
         strip = line.crop_extend(0, width, base).apply_style(base)
         if len(self._strips) >= STRIPS_KEPT:
             self._strips.clear()
@@ -535,7 +587,8 @@ class ConversationView(ScrollView, can_focus=True):
                 index = probe
                 break
             probe += 1
-        return _Anchor(self._entries[index], index, offsets[index] - top)
+        entry, row = self._entries[index], offsets[index] - top
+        return _Anchor(entry, index, row, entry.locate(-row) if row < 0 and entry.measured else None)
 
     def _anchored_top(self, anchor: _Anchor, viewport: int) -> int:
         entries = self._entries
@@ -546,7 +599,12 @@ class ConversationView(ScrollView, can_focus=True):
             except ValueError:  # it was removed: keep the row with whatever took its place
                 index = min(index, len(entries) - 1)
         offsets = self._sync_offsets()
-        inside = min(-anchor.row, entries[index].height - 1) if anchor.row < 0 else -anchor.row
+        entry = entries[index]
+        if anchor.place is not None and entry is anchor.entry and entry.measured:
+            inside = entry.row_of(anchor.place)  # parts of the turn above it may have been drawn
+        else:
+            inside = -anchor.row
+        inside = min(inside, entry.height - 1) if inside > 0 else inside
         return max(0, min(offsets[index] + inside, offsets[-1] - viewport))
 
     def _settle(self, anchor: _Anchor | None = None, repaint: bool = True) -> None:
@@ -610,29 +668,42 @@ class ConversationView(ScrollView, can_focus=True):
             del self._rendered[oldest]
             oldest.forget()
 
+    def _reveal(self, index: int, start: int, end: int) -> bool:
+        """Draw rows [start, end) of a measured turn; whether its height changed."""
+        entry = self._entries[index]
+        if not entry.reveal(start, end, self._width):
+            return False
+        self._forget_strips(entry)
+        self._mark_stale(index)
+        return True
+
     def _measure_end(self, lines: int) -> bool:
-        """Measure turns from the last one backwards until `lines` lines are covered."""
-        measured = False
+        """Measure (and draw) turns from the last one backwards until `lines` lines are covered."""
+        changed = False
         covered = 0
         for index in range(len(self._entries) - 1, -1, -1):
             entry = self._entries[index]
             if not entry.measured:
                 self._measure(index)
-                measured = True
+                changed = True
+            need = lines - covered
+            while self._reveal(index, entry.height - need, entry.height):
+                changed = True
             covered += entry.height
             if covered >= lines:
                 break
-        return measured
+        return changed
 
     def _measure_window(self, start: int, end: int) -> bool:
-        """Measure the unmeasured turns overlapping lines [start, end)."""
+        """Measure and draw the turns overlapping lines [start, end)."""
         offsets = self._sync_offsets()
-        measured = False
+        changed = False
         index = max(0, bisect_right(offsets, max(0, start)) - 1)
         while index < len(self._entries) and offsets[index] < end:
             entry = self._entries[index]
             if not entry.measured:
                 self._measure(index)
-                measured = True
+                changed = True
+            changed |= self._reveal(index, start - offsets[index], end - offsets[index])
             index += 1
-        return measured
+        return changed
