@@ -191,7 +191,11 @@ def _blocks(text: str) -> list[_Block]:
 
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
-_LIST_ITEM = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+_LIST_ITEM = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?=[ \t\n]|\Z)")
+# What the cutter looks at, in order: fence-like lines, and blank lines followed by a line
+# that starts in the first column. Both start with a newline, so the regex engine skips the
+# rest of the text quickly.
+_EVENTS = re.compile(r"\n( {0,3}(?:`{3,}|~{3,})[^\n]*)|\n[ \t]*(?=\n[^ \t\n])")
 
 
 def _opens(line: str) -> tuple[str, int] | None:
@@ -226,36 +230,45 @@ class _Cutter:
     def __init__(self) -> None:
         self._position = 0  # where the first line not read yet starts
         self._origin = 0  # the last cut
-        self._after_blank = True
         self._fence: tuple[str, int] | None = None  # (character, length) of an open fence
 
     def cuts(self, text: str) -> list[int]:
         """Offsets of the cuts among the complete lines added since the last call."""
-        found: list[int] = []
         position = self._position
-        find = text.find
-        while (end := find("\n", position)) != -1:
-            line = text[position:end]
-            if self._fence is not None:
-                if _closes(line, self._fence):
-                    self._fence = None
-            elif line:
-                first = line[0]
+        limit = text.rfind("\n", position) + 1
+        if not limit:
+            return []
+        self._position = limit
+        found: list[int] = []
+        if not position:  # the first line has no newline before it for the pattern to find
+            self._fence_line(text, 0, text.find("\n"))
+        # From the newline before the last line already read: a blank line there makes the
+        # first new line a candidate.
+        start = max(0, text.rfind("\n", 0, position - 1)) if position else 0
+        for match in _EVENTS.finditer(text, start, limit):
+            if match.group(1) is None:  # a blank line, then a line in the first column
+                cut = match.end() + 1
                 if (
-                    self._after_blank
-                    and first not in " \t"
-                    and position > self._origin
-                    and not _LIST_ITEM.match(line)
+                    cut >= position
+                    and self._fence is None
+                    and cut > self._origin
+                    and not _LIST_ITEM.match(text, cut)
                 ):
-                    found.append(position)
-                    self._origin = position
-                if first in " `~" and (opened := _opens(line)) is not None:
-                    if first != " " or self._opens_at_top(text, position, end):
-                        self._fence = opened
-            self._after_blank = not line.strip(" \t")
-            position = end + 1
-        self._position = position
+                    found.append(cut)
+                    self._origin = cut
+            elif match.start() + 1 >= position:
+                self._fence_line(text, match.start() + 1, match.end())
         return found
+
+    def _fence_line(self, text: str, start: int, end: int) -> None:
+        """A line that may open or close a fence."""
+        line = text[start:end]
+        if self._fence is not None:
+            if _closes(line, self._fence):
+                self._fence = None
+        elif (opened := _opens(line)) is not None:
+            if line[0] != " " or self._opens_at_top(text, start, end):
+                self._fence = opened
 
     def _opens_at_top(self, text: str, start: int, end: int) -> bool:
         line = text.count("\n", self._origin, start)
