@@ -380,3 +380,54 @@ async def test_clicking_the_thinking_line_toggles_it() -> None:
         await pilot.click(ConversationView, offset=(4, title + 1))  # the answer: nothing happens
         await settled(pilot)
         assert "Greet back" not in screen_text(view)
+
+
+def long_reply(sections: int) -> str:
+    parts = []
+    for number in range(sections):
+        parts.append(f"## Part {number}\n\nText of part {number}, " + "which wraps " * 12)
+        parts.append(f"```python\ndef part_{number}():\n    return {number}\n```")
+        parts.append(f"1. first of {number}\n2. second of {number}")
+    return "\n\n".join(parts)
+
+
+async def test_a_long_reply_reads_the_same_page_by_page_as_drawn_whole() -> None:
+    """Its parts are drawn only as they come into view, with estimated heights until then:
+    every page must still be a window of the whole reply drawn at once, in order, with no
+    line lost or repeated, up and down again."""
+    text = long_reply(120)
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns([Turn("user", "Tell me everything"), Turn("assistant", text, model="m")])
+        await settled(pilot)
+        width = conversation_view._body_width(view._width)
+        whole = MessageRenderer()
+        whole.update(text)
+        body = [(conversation_view.BAR + line.text).rstrip() for line in whole.lines(width)]
+
+        def window() -> int:
+            """Where the rows on screen sit in the whole reply (all of them must)."""
+            rows = [row for row in shown(view) if row.startswith(conversation_view.BAR.strip())]
+            rows = [row for row in rows if row not in ("▎ You", "▎ m", "▎ Tell me everything")]
+            for start in range(len(body) - len(rows) + 1):
+                if body[start : start + len(rows)] == rows:
+                    return start
+            raise AssertionError(f"not a window of the whole reply:\n{rows}")
+
+        window()
+        assert body[-1] in shown(view)
+        starts = []
+        while view.scroll_offset.y > 0:
+            view.action_page_up()
+            await settled(pilot)
+            starts.append(window())
+        assert "Tell me everything" in screen_text(view)
+        # Each Page Up moves the text by exactly a page: drawing the parts above moved nothing.
+        # (The last one reaches the top; the turn's header is above the reply's first line.)
+        assert all(a - b == view.size.height for a, b in zip(starts, starts[1:-1], strict=False))
+        assert starts[-1] == 0 and len(starts) > 50
+        while not view.following:
+            view.action_page_down()
+            await settled(pilot)
+            window()
+        assert body[-1] in shown(view)

@@ -620,7 +620,9 @@ class ConversationView(ScrollView, can_focus=True):
             anchor = self._anchor()
         self._settling = True
         try:
-            margin = max(4, viewport.height // 2)
+            # A page above and below is drawn ahead, so a Page Up or Down lands on drawn text
+            # (a long reply's parts have estimated heights until drawn).
+            margin = max(4, viewport.height)
             if self._following or anchor is None or not self._entries:
                 changed = self._measure_end(viewport.height + margin)
                 top = max(0, self._sync_offsets()[-1] - viewport.height)
