@@ -293,9 +293,9 @@ class ChatScreen(Screen[None]):
         """Keeps the model list and the reachability current; reconnects by itself."""
         while True:
             try:
-                version = await self.client.version()
-                models = tuple(await self.client.list_models())
-                self.post_message(ServerStatus(True, version, models))
+                # Both at once: the model list does not wait for a round trip to the version.
+                models, version = await asyncio.gather(self.client.list_models(), self.client.version())
+                self.post_message(ServerStatus(True, version, tuple(models)))
                 wait = HEALTH_SECONDS
             except OllamaError as error:
                 # Not running is the usual case: say how to fix it. Otherwise (an untrusted
@@ -409,6 +409,11 @@ class ChatScreen(Screen[None]):
         if self.editing is not None:
             self._drop_from(self.editing)
         self.send(event.text)
+
+    @on(PromptInput.PageRequested)
+    def _page(self, event: PromptInput.PageRequested) -> None:
+        view = self.query_one(ConversationView)
+        view.action_page_down() if event.down else view.action_page_up()
 
     @on(PromptInput.RecallLast)
     def _recall_last(self) -> None:

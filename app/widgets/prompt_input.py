@@ -24,6 +24,13 @@ class PromptInput(SafeTextArea):
     class RecallLast(Message):
         """Up was pressed in the empty input: the person wants to edit their last message."""
 
+    @dataclass
+    class PageRequested(Message):
+        """Page Up or Down in the input, which is only a few lines high: the person wants to
+        read up or down the conversation, as in a terminal."""
+
+        down: bool
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
@@ -51,3 +58,9 @@ class PromptInput(SafeTextArea):
             self.post_message(self.RecallLast())
             return
         super().action_cursor_up(select)
+
+    def action_cursor_page_up(self) -> None:
+        self.post_message(self.PageRequested(down=False))
+
+    def action_cursor_page_down(self) -> None:
+        self.post_message(self.PageRequested(down=True))
