@@ -10,6 +10,7 @@ from ollama_server import ChatScript, FakeOllama
 from app.app import OllamaTui
 from app.conversation import TurnState
 from app.screens.chat import ChatScreen
+from app.widgets.conversation_view import ConversationView
 from app.widgets.model_picker import ModelPicker
 from app.widgets.prompt_input import PromptInput
 
@@ -114,6 +115,26 @@ async def test_input_usable_while_streaming(ollama: FakeOllama, make_tui: MakeTu
         assert screen.streaming is not None
         await pilot.press("escape")
         await wait_until(pilot, replied(screen))
+
+
+async def test_page_keys_in_the_input_scroll_the_conversation(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    ollama.enqueue(ChatScript(tokens=[f"line {i}\n\n" for i in range(80)]))
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "a long answer please")
+        await wait_until(pilot, replied(screen))
+        view = app.query_one(ConversationView)
+        bottom = view.scroll_offset.y
+        assert bottom > 0 and "line 79" in screen_text(app)
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert isinstance(app.focused, PromptInput)  # the input keeps the focus
+        assert view.scroll_offset.y == bottom - view.scrollable_content_region.height
+        assert not view.following and "line 79" not in screen_text(app)
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert view.following and "line 79" in screen_text(app)
 
 
 async def test_switch_model_mid_conversation(ollama: FakeOllama, make_tui: MakeTui) -> None:
