@@ -86,4 +86,5 @@ class ContextMeter(Static):
             text = meter_text(used, limit)
         self.set_class(level == "warning", "-warning")
         self.set_class(level == "error", "-error")
-        self.update(text)
+        # Its width follows the text: a layout pass (of the whole screen) only when that changes.
+        self.update(text, layout=len(text) != len(str(self.content)))

@@ -321,6 +321,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._width = 0  # content width the turns are laid out for; 0 until sized
         self._following = True
         self._settling = False
+        self._ahead_pending = False  # a _draw_ahead is queued
         self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
         self._base_cache: Style | None = None  # the view's own style, from CSS
         # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
@@ -607,10 +608,13 @@ class ConversationView(ScrollView, can_focus=True):
         inside = min(inside, entry.height - 1) if inside > 0 else inside
         return max(0, min(offsets[index] + inside, offsets[-1] - viewport))
 
-    def _settle(self, anchor: _Anchor | None = None, repaint: bool = True) -> None:
+    def _settle(
+        self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False
+    ) -> None:
         """Measure the turns in and near the viewport, update the virtual size and place the
         view: at the end while following, else where `anchor` (or the current top) says.
-        `repaint=False`: the caller repaints what changed itself."""
+        `repaint=False`: the caller repaints what changed itself. While following, the page
+        above the end is drawn after the frame that shows the end (`ahead`)."""
         if self._settling:
             return
         viewport = self._viewport()
@@ -624,8 +628,11 @@ class ConversationView(ScrollView, can_focus=True):
             # (a long reply's parts have estimated heights until drawn).
             margin = max(4, viewport.height)
             if self._following or anchor is None or not self._entries:
-                changed = self._measure_end(viewport.height + margin)
+                changed = self._measure_end(viewport.height + margin * ahead)
                 top = max(0, self._sync_offsets()[-1] - viewport.height)
+                if not ahead and not self._ahead_pending:
+                    self._ahead_pending = True
+                    self.call_after_refresh(self._draw_ahead)
             else:
                 changed = False
                 top = self._anchored_top(anchor, viewport.height)
@@ -640,6 +647,11 @@ class ConversationView(ScrollView, can_focus=True):
                 self.refresh()
         finally:
             self._settling = False
+
+    def _draw_ahead(self) -> None:
+        self._ahead_pending = False
+        if self._following:
+            self._settle(ahead=True)
 
     def _forget_strips(self, entry: _TurnLines, keep: int = 0) -> None:
         """Drop the turn's finished lines, except rows 1 to `keep` - 1 (the header, row 0,
