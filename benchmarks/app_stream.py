@@ -41,6 +41,7 @@ class StreamRun:
     chars: int
     width: int  # of the reply's text in the view
     seconds: float  # Enter to shown and saved, whichever is later
+    first: float  # Enter to the first frame showing some of the reply
     shown: float  # Enter to the frame with the finished reply
     saved: float  # Enter to the final save done
     cpu: float  # this process's CPU seconds over the same span
@@ -90,9 +91,13 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
                 return done
 
             frame = frames.first_frame_where(finished)
+            first_frame = frames.first_frame_where(
+                lambda: len(screen.turns) == 2 and screen.turns[1].content
+            )
             started = time.perf_counter()
             await pilot.press("enter")
             shown = await frames.wait(frame, timeout=300)
+            first = await frames.wait(first_frame, timeout=1)
             await _until(lambda: bool(saved_at))
             saved = saved_at[0]
             cpu = time.process_time() - cpu
@@ -106,6 +111,7 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
             chars=len(expected),
             width=conversation_view._body_width(view._width),
             seconds=max(shown, saved) - started,
+            first=first - started,
             shown=shown - started,
             saved=saved - started,
             cpu=cpu,
@@ -145,7 +151,7 @@ def run_all(server: ServerProcess, sizes: list[tuple[int, int]]) -> list[StreamR
 
 
 def one_shot_seconds(tokens: int, width: int) -> float:
-    """Rendering the whole reply at once: the least a view that draws all of it must do."""
+    """Rendering the whole reply at once: what a view that draws all of it must do."""
     text = reply_text(tokens)
     best = float("inf")
     for _ in range(3):
@@ -168,13 +174,14 @@ def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> I
     """Item 3's figures; `read` is the seconds the client alone took (item 2)."""
     main = _by_size(runs)[tokens]
     seconds = median([run.seconds for run in main])
+    first = median([run.first for run in main])
     speed = tokens / seconds
     chars = main[0].chars
     render = one_shot_seconds(tokens, main[0].width)
-    bound = tokens / (read + render)  # the most a view that draws every line can reach
     rows = [
-        f"| {run.tokens:,} | {run.seconds * 1000:.0f} ms | {run.shown * 1000:.0f} ms | "
-        f"{run.saved * 1000:.0f} ms | {run.cpu * 1000:.0f} ms | {run.tokens_per_second:,.0f} |"
+        f"| {run.tokens:,} | {run.seconds * 1000:.0f} ms | {run.first * 1000:.0f} ms | "
+        f"{run.shown * 1000:.0f} ms | {run.saved * 1000:.0f} ms | {run.cpu * 1000:.0f} ms | "
+        f"{run.tokens_per_second:,.0f} |"
         for run in runs
     ]
     share = speed / ceiling
@@ -192,10 +199,10 @@ def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> I
                 target=f">= {STREAM_FLOOR:,} tok/s", met=speed >= STREAM_FLOOR,
             ),
             Figure(
-                "3", "the same, against reading it plus rendering it once", speed,
-                f"{speed:,.0f} tok/s", f"{bound:,.0f} tok/s (item 2 + one whole render)",
-                speed / bound,
+                "3", "the same, against the client reading it alone", seconds,
+                f"{seconds * 1000:.0f} ms", f"{read * 1000:.0f} ms (item 2)", seconds / read,
             ),
+            Figure("3", "Enter to the first token on screen", first, f"{first * 1000:.0f} ms"),
         ],
         checks={
             "final view identical to a one-shot render": all(run.identical for run in runs),
@@ -206,18 +213,18 @@ def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> I
             *prose(__doc__),
             "Shown is timed by wrapping `App._display`, which receives every rendered frame "
             "(headless it only skips the write to a terminal): the first frame rendered after "
-            "the reply's final state. Saved is timed by a no-op queued on the store writer's "
-            "single thread behind the final save. The view's lines for the reply are compared "
-            "with a fresh `MessageRenderer` given the whole text at once, and the rows on "
-            "screen with the end of that rendering. Median of the runs at this size.",
-            f"For scale: the client alone read the reply in {read * 1000:.0f} ms (item 2: "
-            f"{read / tokens * 1e6:.1f} µs a token, nearly all of it JSON parsing), and rendering "
-            f"the whole {chars:,}-character reply at once takes {render * 1000:.0f} ms here "
-            f"({render / chars * 1e6:.1f} µs a character: Markdown, with syntax-highlighted "
-            f"code). So a view that draws every line of the reply cannot pass {bound:,.0f} tok/s, "
-            f"{bound / ceiling:.0%} of the ceiling, on this machine.",
-            "| tokens | Enter to shown and saved | shown | saved | CPU | tok/s |\n"
-            "|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows),
+            "the reply's final state; first token, the first frame with any of the reply. Saved "
+            "is timed by a no-op queued on the store writer's single thread behind the final "
+            "save. Afterwards the view's lines for the whole reply (every part of it drawn) are "
+            "compared with a fresh `MessageRenderer` given the whole text at once, and the rows "
+            "on screen with the end of that rendering. Median of the runs at this size.",
+            f"For scale: the client alone read the reply in {read * 1000:.0f} ms (item 2), and "
+            f"drawing the whole {chars:,}-character reply at once takes {render * 1000:.0f} ms "
+            f"here ({render / chars * 1e6:.1f} µs a character: Markdown, with syntax-highlighted "
+            "code). The view draws only the parts of a reply on screen and a page around them, "
+            "so the cost of showing a reply does not grow with its length.",
+            "| tokens | Enter to shown and saved | first token shown | shown | saved | CPU | tok/s |\n"
+            "|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows),
         ],
         data={"runs": [asdict(run) for run in runs], "one_shot_seconds": render},
     )

@@ -479,8 +479,9 @@ class ChatScreen(Screen[None]):
                 self.post_message(ReplyWaiting(reply, f"{waiting} {idle} s… (Esc stops)"))
 
         ended = ReplyEnded(reply, stopped=True)
-        # Text reaches the view about once a frame however fast it arrives, and also when the
-        # stream goes quiet (a slow model, a stall) rather than only when the next token comes.
+        # Text reaches the view at most FLUSH_SECONDS apart however fast it arrives: at once
+        # when the last update is that old (the first token shows as soon as it comes), else
+        # from the timer, which also catches text left when the stream goes quiet.
         timer = self.set_interval(FLUSH_SECONDS, flush)
         try:  # the save too: a Stop during it must still end the reply
             await self._save_before_request(user, reply)
@@ -491,6 +492,8 @@ class ChatScreen(Screen[None]):
                         thinking.append(chunk.thinking)
                     if chunk.done:
                         ended = ReplyEnded(reply, stats=chunk.stats)
+                if time.monotonic() - last_text >= FLUSH_SECONDS or last_text == started:
+                    flush()
         except OllamaError as error:
             ended = ReplyEnded(reply, error=str(error), unreachable=isinstance(error, OllamaUnreachable))
         finally:  # on Stop (cancellation) too: keep what arrived, then say how it ended
