@@ -39,10 +39,13 @@ class OllamaTui(App[None]):
     def on_ready(self) -> None:
         # Rendered lines are many small long-lived objects: a full collection over them took
         # 100–190 ms, a visible stall. Freeze what start-up made and collect the oldest
-        # generation a tenth as often.
-        gc.collect()
+        # generation a tenth as often. A fresh process starts with collection off (`cli.main`):
+        # it then has some 2,000 objects of garbage, not worth a 20 ms collection to free.
+        if gc.isenabled():
+            gc.collect()  # garbage of earlier apps in this process, which must not be frozen
         gc.freeze()
         gc.set_threshold(700, 10, 100)
+        gc.enable()
 
     def get_default_screen(self) -> ChatScreen:
         return ChatScreen(self.settings, self.client, self.writer)

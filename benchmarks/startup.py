@@ -7,6 +7,11 @@ placeholder: the model list is filled in from the server, and the input is drawn
 also types a letter right after that and waits for it to appear in the input, proving the
 input had the focus. The baselines are `python -c "import textual"` and `import textual.app`,
 start to exit. Runs alternate; a first round warms the file cache and is not counted.
+
+The floor: `benchmarks/minimal_app.py`, the least a Textual chat screen can be (an option list,
+a focused text area, a footer; it fetches and reads nothing), started the same way in the same
+pseudo-terminal, until its first frame shows the list's last line and the text area's
+placeholder. What it takes is Textual's share of the start; the rest of the app's time is ours.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 
 from app.store import Store
 from benchmarks.fake_server import ROOT, ServerProcess
+from benchmarks.minimal_app import MARKER, PLACEHOLDER
 from benchmarks.report import Figure, ItemResult, prose
 from benchmarks.stats import median
 from benchmarks.terminal import TerminalProcess, app_argv
@@ -44,10 +50,16 @@ def _app(server: ServerProcess, data: Path, check_focus: bool) -> tuple[float, b
     return ready, focused
 
 
+def _minimal() -> float:
+    with TerminalProcess([sys.executable, "-m", "benchmarks.minimal_app"]) as app:
+        return app.wait_for(MARKER, PLACEHOLDER, timeout=60) - app.started
+
+
 def measure(server: ServerProcess, runs: int) -> ItemResult:
     textual_times: list[float] = []
     textual_app_times: list[float] = []
     app_times: list[float] = []
+    minimal_times: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
         Store.open(data).close()  # as after a first start
@@ -55,13 +67,16 @@ def measure(server: ServerProcess, runs: int) -> ItemResult:
         for run in range(runs + 1):
             seconds, focus_ok = _app(server, data, check_focus=run == 0)
             focused &= focus_ok
+            minimal = _minimal()
             baseline = _python("import textual")
             with_app = _python("import textual.app")
             if run:
                 app_times.append(seconds)
+                minimal_times.append(minimal)
                 textual_times.append(baseline)
                 textual_app_times.append(with_app)
     ready, baseline, with_app = median(app_times), median(textual_times), median(textual_app_times)
+    floor = median(minimal_times)
     ratio = ready / baseline
     return ItemResult(
         "6",
@@ -76,17 +91,27 @@ def measure(server: ServerProcess, runs: int) -> ItemResult:
                 "6", "the same, against `import textual.app`", ready, f"{ready * 1000:.0f} ms",
                 f"{with_app * 1000:.0f} ms `import textual.app`", ready / with_app,
             ),
+            Figure(
+                "6", "a minimal Textual app, start to first frame", floor, f"{floor * 1000:.0f} ms",
+                f"{baseline * 1000:.0f} ms `import textual`", floor / baseline,
+            ),
+            Figure(
+                "6", "the app against that minimal Textual app", ready, f"{ready * 1000:.0f} ms",
+                f"{floor * 1000:.0f} ms minimal Textual app", ready / floor,
+            ),
         ],
         checks={"the app started with models shown and the input focused": focused},
         notes=[
             *prose(__doc__),
             f"Median of {runs} runs. App: {', '.join(f'{t * 1000:.0f}' for t in app_times)} ms. "
+            f"Minimal Textual app: {', '.join(f'{t * 1000:.0f}' for t in minimal_times)} ms. "
             f"`import textual`: {', '.join(f'{t * 1000:.0f}' for t in textual_times)} ms. "
             f"`import textual.app` (for reference): "
             f"{', '.join(f'{t * 1000:.0f}' for t in textual_app_times)} ms.",
         ],
         data={
             "app": app_times,
+            "minimal_app": minimal_times,
             "import_textual": textual_times,
             "import_textual_app": textual_app_times,
         },
