@@ -322,6 +322,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._following = True
         self._settling = False
         self._ahead_pending = False  # a _draw_ahead is queued
+        self._slack = 0  # blank rows after the end, left by a streaming reply (see _end_top)
         self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
         self._base_cache: Style | None = None  # the view's own style, from CSS
         # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
@@ -350,6 +351,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._rendered.clear()
         self._strips.clear()
         self._stale = 0
+        self._slack = 0
         self._following = True
         self._settle()
         self.refresh()
@@ -606,7 +608,7 @@ class ConversationView(ScrollView, can_focus=True):
         else:
             inside = -anchor.row
         inside = min(inside, entry.height - 1) if inside > 0 else inside
-        return max(0, min(offsets[index] + inside, offsets[-1] - viewport))
+        return max(0, min(offsets[index] + inside, offsets[-1] + self._slack - viewport))
 
     def _settle(
         self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False
@@ -629,7 +631,8 @@ class ConversationView(ScrollView, can_focus=True):
             margin = max(4, viewport.height)
             if self._following or anchor is None or not self._entries:
                 changed = self._measure_end(viewport.height + margin * ahead)
-                top = max(0, self._sync_offsets()[-1] - viewport.height)
+                top = self._end_top(viewport.height)
+                self._slack = max(0, top + viewport.height - self._sync_offsets()[-1]) if top else 0
                 if not ahead and not self._ahead_pending:
                     self._ahead_pending = True
                     self.call_after_refresh(self._draw_ahead)
@@ -639,7 +642,8 @@ class ConversationView(ScrollView, can_focus=True):
                 while self._measure_window(top - margin, top + viewport.height + margin):
                     changed = True
                     top = self._anchored_top(anchor, viewport.height)
-            self._set_virtual_size(Size(viewport.width, self._sync_offsets()[-1]), viewport)
+            height = self._sync_offsets()[-1] + self._slack
+            self._set_virtual_size(Size(viewport.width, height), viewport)
             if top != self.scroll_offset.y:
                 self.scroll_to(y=top, force=True)
                 changed = True
@@ -647,6 +651,21 @@ class ConversationView(ScrollView, can_focus=True):
                 self.refresh()
         finally:
             self._settling = False
+
+    def _end_top(self, height: int) -> int:
+        """The top row while following the end. A streaming reply that grows past the bottom
+        scrolls the view a quarter of a page at once, leaving blank rows its next lines fill:
+        scrolling repaints the whole view, filling repaints a few rows. Otherwise an end on
+        screen near the bottom stays where it is, and one off screen goes to the bottom."""
+        end = self._sync_offsets()[-1]
+        top = self.scroll_offset.y
+        step = max(1, height // 4)
+        if end > top + height:
+            streaming = self._entries[-1].turn.state is TurnState.STREAMING
+            return max(0, end - height + step * streaming)
+        if end >= top + height - step:
+            return top
+        return max(0, end - height)
 
     def _draw_ahead(self) -> None:
         self._ahead_pending = False
