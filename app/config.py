@@ -8,7 +8,7 @@ from pathlib import Path
 from app.host import split_credentials
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
-FLUSH_SECONDS = 1 / 12  # how often streamed tokens reach the view: smooth enough to read
+FLUSH_SECONDS = 1 / 10  # how often streamed tokens reach the view: smooth enough to read
 # as it arrives; each update repaints most of the view, so this rate sets the CPU cost
 IDLE_NOTE_SECONDS = 3  # a reply with no new text for this long says how long it has waited
 CHECKPOINT_SECONDS = 1.0  # how often a streaming reply is saved

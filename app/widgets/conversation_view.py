@@ -372,23 +372,30 @@ class ConversationView(ScrollView, can_focus=True):
             return
         anchor = self._anchor()
         entry = self._entries[index]
-        # A streamed update changes only the rows after the turn's finished blocks (and its
-        # header): repaint those, not the whole view, unless the view scrolled.
+        # A streamed update changes only rows after the turn's finished blocks (and its
+        # header): of those, repaint the rows that differ, unless the view scrolled.
         settled = entry.settled_rows(self._width) if self._following and index == len(self._entries) - 1 else 0
         top = self.scroll_offset.y
+        start = self._sync_offsets()[index]
+        first = max(top, start + settled)
+        bottom = top + self._viewport().height
+        before = [self.render_line(row - top) for row in range(first, bottom)]
         entry.invalidate(self._width)
         self._forget_strips(entry, settled)
         self._mark_stale(index)
         self._settle(anchor, repaint=not settled)
         if not settled:
             return
-        if self.scroll_offset.y != top:
+        if self.scroll_offset.y != top or self._sync_offsets()[index] != start:
             self.refresh()
             return
-        start = self._sync_offsets()[index]
-        bottom = top + self._viewport().height
         self.refresh_lines(start, 1)  # the header: streaming and waiting notes
-        self.refresh_lines(start + settled, max(0, bottom - start - settled))
+        changed = [
+            row for row, old in zip(range(first, bottom), before, strict=True)
+            if self.render_line(row - top) != old
+        ]
+        for row in changed:
+            self.refresh_lines(row, 1)
 
     def remove_turn(self, turn: Turn) -> None:
         index = self._index_of(turn)
