@@ -8,7 +8,7 @@ widget, layout, rendering and writing the frame, and any work the app was in the
 (Headless under Pilot, Textual renders each frame but skips encoding and writing it, so that
 part of the cost would be missed.) Each sample types `Z` (a letter the reply never contains) into the empty input, waits for it,
 then erases it and waits for the placeholder to come back, then waits a random 50-150 ms so
-presses fall at every phase of the app's reply updates (about 30 a second).
+presses fall at every phase of the app's reply updates (10 a second).
 
 CPU time is the app process's user + system time from /proc (every thread), over the middle
 of a reply streamed at 100 tokens/s, divided by the wall time.
