@@ -7,6 +7,8 @@ Pure data and parsing, no UI. `/set` commands follow `ollama run`:
     /set parameter stop A B ...      adds stop sequences; quote one with spaces: "User:"
     /set parameter NAME              unsets it: the model's own value applies again
     /set think, /set nothink         ask for thinking, or not (thinking models only)
+    /set think high                  a thinking level instead (low, medium, high, max): the
+                                     only setting gpt-oss honours
     /set keepalive 10m               how long the model stays loaded after a reply: a Go
                                      duration (30s, 5m, 1h30m) or seconds; negative keeps it
                                      loaded, 0 unloads at once; `/set keepalive` alone unsets it
@@ -33,6 +35,7 @@ from app.conversation import Turn, history
 from app.protocol import ChatRequest
 
 THINK_KEY = "_think"
+THINK_LEVELS = ("low", "medium", "high", "max")
 KEEP_ALIVE_KEY = "_keep_alive"
 
 
@@ -104,7 +107,7 @@ class ChatOptions:
 
     system: str = ""
     options: tuple[tuple[str, Any], ...] = ()  # in PARAMETER_NAMES order; stop is a tuple
-    think: bool | None = None  # None: leave it to the server (thinking models then think)
+    think: bool | str | None = None  # None: the server's default (thinking models think)
     keep_alive: str | int | None = None  # None: the server's default (5m)
 
     def parameter(self, name: str) -> Any:
@@ -149,7 +152,7 @@ class ChatOptions:
         result = cls(system=system)
         for name, value in stored:
             try:
-                if name == THINK_KEY and isinstance(value, bool):
+                if name == THINK_KEY and (isinstance(value, bool) or value in THINK_LEVELS):
                     result = replace(result, think=value)
                 elif name == KEEP_ALIVE_KEY and not isinstance(value, bool):
                     result = replace(result, keep_alive=parse_keep_alive(str(value)))
@@ -182,9 +185,14 @@ def apply_set(current: ChatOptions, argument: str) -> Change:
         case "parameter":
             return _set_parameter(current, rest)
         case "think":
-            if rest:
-                raise ValueError("/set think takes no value; /set nothink turns thinking off.")
-            return Change(replace(current, think=True), "Set 'think' mode.")
+            level = rest.strip().lower()
+            if not level:
+                return Change(replace(current, think=True), "Set 'think' mode.")
+            if level not in THINK_LEVELS:
+                raise ValueError(
+                    f"Thinking levels are {', '.join(THINK_LEVELS)}; /set nothink turns thinking off."
+                )
+            return Change(replace(current, think=level), f"Set thinking level to {level!r}.")
         case "nothink":
             return Change(replace(current, think=False), "Set 'nothink' mode.")
         case "keepalive" | "keep_alive":
@@ -193,7 +201,7 @@ def apply_set(current: ChatOptions, argument: str) -> Change:
                 return Change(replace(current, keep_alive=None), "Keep-alive is the server's default again.")
             return Change(replace(current, keep_alive=value), f"Set keep-alive to {value}.")
         case "":
-            raise ValueError("Usage: /set system TEXT | parameter NAME VALUE | think | nothink | keepalive DURATION")
+            raise ValueError("Usage: /set system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive DURATION")
         case _:
             raise ValueError(f"Unknown setting {what!r}. Try system, parameter, think, nothink or keepalive.")
 
@@ -278,8 +286,8 @@ def describe(options: ChatOptions) -> list[str]:
         lines.extend(f"  {name:<{width}}  {format_parameter(name, value)}" for name, value in options.options)
     else:
         lines.append("Parameters: the model's own")
-    think = {None: "the model's default", True: "on", False: "off"}[options.think]
-    lines.append(f"Thinking: {think}")
+    think = {None: "the model's default", True: "on", False: "off"}.get(options.think)  # type: ignore[call-overload]
+    lines.append(f"Thinking: {think or f'level {options.think}'}")
     keep = "the server's default" if options.keep_alive is None else describe_keep_alive(options.keep_alive)
     lines.append(f"Keep-alive: {keep}")
     return lines

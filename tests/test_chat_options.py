@@ -91,6 +91,16 @@ def test_system_think_and_keep_alive() -> None:
     assert run("keepalive", start=options).keep_alive is None
 
 
+def test_thinking_levels_for_models_that_take_them() -> None:
+    options = run("think High")
+    assert options.think == "high"
+    assert apply_set(ChatOptions(), "think low").message == "Set thinking level to 'low'."
+    assert options.chat_request("gpt-oss:20b", []).to_json()["think"] == "high"
+    assert describe(options)[2] == "Thinking: level high"
+    assert ChatOptions.from_stored("", options.stored_options()) == options
+    assert run("think", start=options).think is True
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [("5m", "5m"), ("30s", "30s"), ("1h", "1h"), ("1h30m", "1h30m"), ("1.5h", "1.5h"),
@@ -118,7 +128,7 @@ def test_keep_alive_is_a_go_duration_or_seconds(text: str, value: str | int) -> 
         ('parameter stop ""', "at least one non-empty stop sequence"),
         ("keepalive 10x", "Keep-alive takes a duration"),
         ("keepalive forever", "Keep-alive takes a duration"),
-        ("think yes", "/set think takes no value"),
+        ("think yes", "Thinking levels are low, medium, high, max"),
         ("verbose", "Unknown setting 'verbose'."),
         ("", "Usage: /set"),
     ],

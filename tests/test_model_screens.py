@@ -4,6 +4,7 @@ in a small app against the fake Ollama server through the real client."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -327,7 +328,14 @@ async def test_settings_keep_what_was_not_touched_and_escape_cancels(client: Oll
         await pilot.pause()
         await pilot.press("escape")
         await wait_until(pilot, lambda: len(app.results) == 2)
+        leveled = replace(start, think="high")  # a level shows as on, and stays a level
+        app.open(SettingsScreen(leveled))
+        await pilot.pause()
+        assert app.screen.query_one("#field-think", Switch).value is True
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: len(app.results) == 3)
     assert app.results[1] is None
+    assert app.results[2] == leveled
 
 
 # -- context meter ----------------------------------------------------------------------------

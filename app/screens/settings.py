@@ -70,7 +70,7 @@ class SettingsScreen(ModalScreen[ChatOptions | None]):
                 yield from self._field(KEEP_ALIVE, "" if keep is None else str(keep))
                 with Horizontal(classes="field"):
                     yield Label("think", classes="field-name")
-                    yield Switch(self.options.think is True, id="field-think")
+                    yield Switch(self.options.think not in (None, False), id="field-think")
                     yield Static(
                         "thinking models reason first (off: answer at once)",
                         classes="field-note",
@@ -122,10 +122,10 @@ class SettingsScreen(ModalScreen[ChatOptions | None]):
             return parse_keep_alive(text) if text.strip() else None
         return parse_parameter(name, text)
 
-    def _think(self) -> bool | None:
+    def _think(self) -> bool | str | None:
         # The switch cannot say "the model's default"; left as shown, that default stays.
         on = self.query_one("#field-think", Switch).value
-        return self.options.think if on == (self.options.think is True) else on
+        return self.options.think if on == (self.options.think not in (None, False)) else on
 
     def _mark(self, name: str, error: str) -> None:
         note = self.query_one(f"#{note_id(name)}", Static)
