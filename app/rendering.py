@@ -1,10 +1,13 @@
-"""One message's Markdown as terminal lines, rendered incrementally while it streams.
+"""One message's Markdown as terminal lines: drawn only where it is looked at, and kept up to
+date as it streams.
 
-A message is a sequence of top-level Markdown blocks. Appending text can only change the last
-block or two, so every settled block is rendered once per width and kept; an update re-parses
-and re-renders only the open tail. Each block is drawn by Rich's Markdown renderer from the
-markdown-it tokens parsed here, so one parse serves both the split and the render, and a block
-renders the same whether it was cut from a long reply or parsed on its own.
+The text is cut into sections at lines where Markdown can be parsed on its own (see `_Cutter`):
+each finished section is parsed and drawn only when the view asks for its rows, and has an
+estimated height until then, so a long reply costs what is on screen. The open tail after
+the last cut is parsed again at each change; its blocks are drawn once per width and kept
+while unchanged. Each top-level block is drawn by Rich's Markdown renderer from the
+markdown-it tokens parsed here, so a block renders the same whether it was cut from a long
+reply or parsed on its own.
 """
 
 from __future__ import annotations

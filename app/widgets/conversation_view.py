@@ -379,7 +379,7 @@ class ConversationView(ScrollView, can_focus=True):
         start = self._sync_offsets()[index]
         first = max(top, start + settled)
         bottom = top + self._viewport().height
-        before = [self.render_line(row - top) for row in range(first, bottom)]
+        before = [self.render_line(row - top) for row in range(first, bottom)] if settled else []
         entry.invalidate(self._width)
         self._forget_strips(entry, settled)
         self._mark_stale(index)
@@ -520,13 +520,12 @@ class ConversationView(ScrollView, can_focus=True):
         elif not entry.has_lines:  # forgotten while far away; its height is still right
             self._measure(index)
         height = entry.height
-        line = entry.line(key[1], self._width, self._palette())
+        strip = entry.line(key[1], self._width, self._palette()).crop_extend(0, width, base).apply_style(base)
         if entry.height != height:  # drew a part of a long reply that was not revealed
             self._forget_strips(entry)
             self._mark_stale(index)
             self.call_after_refresh(self._settle)
-            return line.crop_extend(0, width, base).apply_style(base)
-        strip = line.crop_extend(0, width, base).apply_style(base)
+            return strip
         if len(self._strips) >= STRIPS_KEPT:
             self._strips.clear()
         self._strips[key] = strip
