@@ -522,7 +522,8 @@ class ChatScreen(Screen[None]):
         except StoreError as error:
             self._store_failed(error)
         finally:
-            self.conversation = conversation
+            if self.conversation is None:  # unless another one was opened meanwhile
+                self.conversation = conversation
         self.refresh_conversations()
 
     @on(ReplyWaiting)
