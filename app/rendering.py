@@ -360,7 +360,9 @@ class MessageRenderer:
         self._end = 0
 
     def _estimate(self, start: int, end: int) -> int:
-        text = self._text[start:end].rstrip()
+        # Markdown's blank is spaces and tabs only: a line of other white space (U+00A0)
+        # still draws, and a section guessed at 0 rows would never be drawn.
+        text = self._text[start:end].rstrip(" \t\n")
         if not text:
             return 0
         return text.count("\n") + 1 + len(text) // (self._width or 80)

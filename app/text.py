@@ -59,8 +59,11 @@ class StreamSanitizer:
     def feed(self, piece: str) -> str:
         text = self._held + piece
         self._held = ""
-        if not _INTRODUCERS.isdisjoint(text[-256:]) or text.endswith("\r"):
-            tail = _INCOMPLETE_TAIL.search(text, max(0, len(text) - 4096))
+        # An unfinished sequence never spans a newline (an unterminated string ends there), but
+        # may be longer than any fixed window: an OSC 52 clipboard payload, for one.
+        line = text.rfind("\n") + 1
+        if not _INTRODUCERS.isdisjoint(text[line:]) or text.endswith("\r"):
+            tail = _INCOMPLETE_TAIL.search(text, line)
             if tail and tail.start() < len(text):
                 self._held = text[tail.start() :]
                 text = text[: tail.start()]

@@ -152,6 +152,22 @@ def test_a_long_reply_draws_only_what_is_looked_at() -> None:
     assert renderer.height(WIDTH) == len(expected)
 
 
+def test_a_first_section_of_unusual_white_space_is_still_drawn() -> None:
+    text = "    \u00a0\n\nfoo\n\nbar\n\nbaz"  # an indented code block of a no-break space
+    renderer = MessageRenderer()
+    renderer.update(text)
+    height = renderer.height(WIDTH)
+    while renderer.reveal(0, height, WIDTH):
+        height = renderer.height(WIDTH)
+    assert [renderer.line(y, WIDTH) for y in range(height)] == whole(text)
+
+
+def test_a_long_unfinished_escape_string_is_held_back_whole() -> None:
+    text = "a\x1b]52;c;" + "QUJD" * 80 + "\x07b"
+    pieces = [text[i : i + 8] for i in range(0, len(text), 8)]
+    assert plain(streamed(pieces)) == plain(whole(text)) == "ab"
+
+
 def test_a_place_in_the_text_keeps_its_row_meaning_while_sections_are_drawn() -> None:
     text = "\n\n".join(("word " * 30).strip() for _ in range(50))  # wraps: estimates are off
     renderer = MessageRenderer()
