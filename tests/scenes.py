@@ -166,6 +166,32 @@ def streaming(server: FakeOllama, data_dir: Path) -> Scene:
     return Scene(build(server, data_dir), run_before)
 
 
+LONG_REPLY = "\n\n".join(
+    f"## Step {number}\n\nStep {number} of the plan, explained at some length so that the "
+    f"reply fills the screen.\n\n```python\ndef step_{number}(items):\n"
+    f"    return sorted(items)[:{number}]\n```\n\n- check step {number}\n- then go on"
+    for number in range(1, 7)
+)
+
+
+def long_reply(server: FakeOllama, data_dir: Path) -> Scene:
+    """A long reply still arriving: the view has moved up a quarter page at a time, and the
+    text fills the blank rows below its end."""
+    tokens = [token + " " for token in LONG_REPLY.split(" ")]
+    stall = next(i for i, token in enumerate(tokens) if "step_5(items):" in token) + 1
+    server.enqueue(ChatScript(tokens=tokens, stall_after=stall))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models)
+        pilot.app.post_message(events.Paste("Plan the migration step by step."))
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.turns and "step_5(items):" in screen.turns[-1].content)
+
+    return Scene(build(server, data_dir), run_before)
+
+
 def server_down(server: FakeOllama, data_dir: Path) -> Scene:
     """Ollama is not running: the banner says so and how to fix it; nothing else breaks."""
     server.stop()
@@ -250,6 +276,7 @@ def settings(server: FakeOllama, data_dir: Path) -> Scene:
 SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "chat": conversation,
     "streaming": streaming,
+    "long-reply": long_reply,
     "server-down": server_down,
     "no-models": no_models,
     "error": error,
