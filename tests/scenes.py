@@ -149,21 +149,26 @@ def conversation(server: FakeOllama, data_dir: Path) -> Scene:
     return Scene(build(server, data_dir, session_id=session), run_before)
 
 
-def streaming(server: FakeOllama, data_dir: Path) -> Scene:
-    """A reply arriving: the partial Markdown so far, the header saying it streams."""
-    tokens = [token + " " for token in PERU_REPLY.split(" ")]
-    stall = next(i for i, token in enumerate(tokens) if token.startswith("1535")) + 1
+def arriving(server: FakeOllama, data_dir: Path, question: str, reply: str, upto: str) -> Scene:
+    """`question` asked and `reply` still arriving: the server stalls after the word `upto`."""
+    tokens = [token + " " for token in reply.split(" ")]
+    stall = next(i for i, token in enumerate(tokens) if upto in token) + 1
     server.enqueue(ChatScript(tokens=tokens, stall_after=stall))
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
-        pilot.app.post_message(events.Paste("What is the capital of Peru?"))
+        pilot.app.post_message(events.Paste(question))
         await pilot.pause()
         await pilot.press("enter")
-        await settle(pilot, lambda: screen.turns and "Founded" in screen.turns[-1].content)
+        await settle(pilot, lambda: screen.turns and upto in screen.turns[-1].content)
 
     return Scene(build(server, data_dir), run_before)
+
+
+def streaming(server: FakeOllama, data_dir: Path) -> Scene:
+    """A reply arriving: the partial Markdown so far, the header saying it streams."""
+    return arriving(server, data_dir, "What is the capital of Peru?", PERU_REPLY, "1535")
 
 
 LONG_REPLY = "\n\n".join(
@@ -177,19 +182,7 @@ LONG_REPLY = "\n\n".join(
 def long_reply(server: FakeOllama, data_dir: Path) -> Scene:
     """A long reply still arriving: the view has moved up a quarter page at a time, and the
     text fills the blank rows below its end."""
-    tokens = [token + " " for token in LONG_REPLY.split(" ")]
-    stall = next(i for i, token in enumerate(tokens) if "step_5(items):" in token) + 1
-    server.enqueue(ChatScript(tokens=tokens, stall_after=stall))
-
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        screen = chat_screen(pilot)
-        await settle(pilot, lambda: screen.models)
-        pilot.app.post_message(events.Paste("Plan the migration step by step."))
-        await pilot.pause()
-        await pilot.press("enter")
-        await settle(pilot, lambda: screen.turns and "step_5(items):" in screen.turns[-1].content)
-
-    return Scene(build(server, data_dir), run_before)
+    return arriving(server, data_dir, "Plan the migration step by step.", LONG_REPLY, "step_5(items):")
 
 
 def server_down(server: FakeOllama, data_dir: Path) -> Scene:
