@@ -23,9 +23,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from app.conversation import Turn, TurnState
-from app.protocol import ChatStats
+from app.conversation import ToolStatus, Turn, TurnState
 from app.paths import make_private_dir
+from app.protocol import ChatStats, ToolCall
 from app.text import make_title
 
 DB_NAME = "conversations.db"
@@ -111,25 +111,37 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END""",
         "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
     ),
+    (  # v3: tool calls on replies, tool results as messages (their text is searched like any
+        # other), and each conversation's tool settings (approvals, tools turned off)
+        "ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE messages ADD COLUMN tool_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN tool_call_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN tool_status TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN tool_duration REAL",
+        "ALTER TABLE conversations ADD COLUMN tool_settings TEXT NOT NULL DEFAULT ''",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+# The tool columns of the messages table, in the order `_turn` reads them.
+_TOOLS = ("tool_calls", "tool_name", "tool_call_id", "tool_status", "tool_duration")
 
 _TURN_COLUMNS = (
-    "id, role, content, model, state, error, thinking, images, created_at, " + ", ".join(_STATS)
+    "id, role, content, model, state, error, thinking, images, created_at, "
+    + ", ".join((*_TOOLS, *_STATS))
 )
 _INFO_SELECT = """
     SELECT c.id, c.title, c.created_at, c.updated_at, c.model, c.system, c.options,
-           (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)
+           (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.tool_settings
     FROM conversations c
 """
 _INSERT_TURN = f"""
     INSERT INTO messages (conversation_id, role, content, model, state, error, thinking, images,
-                          created_at, updated_at, {", ".join(_STATS)})
-    VALUES ({", ".join("?" * (10 + len(_STATS)))})
+                          created_at, updated_at, {", ".join((*_TOOLS, *_STATS))})
+    VALUES ({", ".join("?" * (10 + len(_TOOLS) + len(_STATS)))})
 """
 _UPDATE_TURN = f"""
     UPDATE messages SET content = ?, state = ?, error = ?, thinking = ?, model = ?, updated_at = ?,
-        {", ".join(f"{name} = ?" for name in _STATS)}
+        {", ".join(f"{name} = ?" for name in (*_TOOLS, *_STATS))}
     WHERE id = ?
 """
 _SEARCH = f"""
@@ -160,6 +172,7 @@ class ConversationInfo:
     system: str = ""
     options: tuple[tuple[str, Any], ...] = ()
     message_count: int = 0
+    tool_settings: str = ""  # JSON kept for the tools layer (app.tools.policy); "" when none
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,17 +282,26 @@ class Store:
         title: str = "",
         system: str = "",
         options: Sequence[tuple[str, Any]] = (),
+        tool_settings: str = "",
     ) -> ConversationInfo:
         now = time.time()
         stored_options = _dump_options(options)
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT INTO conversations (title, created_at, updated_at, model, system, options)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (title, now, now, model, system, stored_options),
+                "INSERT INTO conversations"
+                " (title, created_at, updated_at, model, system, options, tool_settings)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (title, now, now, model, system, stored_options, tool_settings),
             )
         return ConversationInfo(
-            _row_id(cursor), title, now, now, model, system, _load_options(stored_options)
+            _row_id(cursor),
+            title,
+            now,
+            now,
+            model,
+            system,
+            _load_options(stored_options),
+            tool_settings=tool_settings,
         )
 
     def conversation(self, conversation_id: int) -> ConversationInfo | None:
@@ -320,6 +342,10 @@ class Store:
             changes["options"] = _dump_options(options)
         if changes:
             self._update_conversation(conversation_id, **changes)
+
+    def set_tool_settings(self, conversation_id: int, tool_settings: str) -> None:
+        """Keep the conversation's tool settings (the text `ToolPolicy.to_json()` gives)."""
+        self._update_conversation(conversation_id, tool_settings=tool_settings)
 
     def delete(self, conversation_id: int) -> None:
         """Delete a conversation and (by cascade) its messages."""
@@ -369,7 +395,8 @@ class Store:
         return turn_id
 
     def update_turn(self, turn: Turn) -> None:
-        """Save a message's text, state, error, thinking, statistics and model."""
+        """Save a message's text, state, error, thinking, tool calls or result, statistics
+        and model."""
         if turn.id is None:
             raise StoreError("This message was never saved, so it cannot be updated.")
         now = time.time()
@@ -383,6 +410,7 @@ class Store:
                     turn.thinking,
                     turn.model,
                     now,
+                    *_tool_values(turn),
                     *_stat_values(turn.stats),
                     turn.id,
                 ),
@@ -462,8 +490,9 @@ class Store:
         )
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT INTO conversations (title, created_at, updated_at, model, system, options)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO conversations"
+                " (title, created_at, updated_at, model, system, options, tool_settings)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     title,
                     created,
@@ -471,6 +500,7 @@ class Store:
                     info.model,
                     info.system,
                     _dump_options(info.options),
+                    info.tool_settings,
                 ),
             )
             conversation_id = _row_id(cursor)
@@ -720,14 +750,23 @@ def _sentence(error: sqlite3.Error) -> str:
 
 
 def _info(row: tuple[Any, ...]) -> ConversationInfo:
-    conversation_id, title, created, updated, model, system, options, count = row
+    conversation_id, title, created, updated, model, system, options, count, tools = row
     return ConversationInfo(
-        conversation_id, title, created, updated, model, system, _load_options(options), count
+        conversation_id,
+        title,
+        created,
+        updated,
+        model,
+        system,
+        _load_options(options),
+        count,
+        tools,
     )
 
 
 def _turn(row: tuple[Any, ...]) -> Turn:
-    turn_id, role, content, model, state, error, thinking, images, created, *stats = row
+    turn_id, role, content, model, state, error, thinking, images, created, *rest = row
+    calls, tool_name, tool_call_id, tool_status, duration, *stats = rest
     has_stats = any(value is not None for value in stats)
     return Turn(
         role=role,
@@ -740,6 +779,11 @@ def _turn(row: tuple[Any, ...]) -> Turn:
         images=_load_images(images),
         id=turn_id,
         created_at=created,
+        tool_calls=_load_calls(calls),
+        tool_name=tool_name,
+        tool_call_id=tool_call_id,
+        tool_status=_tool_status(tool_status),
+        duration=duration,
     )
 
 
@@ -764,6 +808,7 @@ def _insert_turn(
             json.dumps(list(turn.images)),
             created,
             updated,
+            *_tool_values(turn),
             *_stat_values(turn.stats),
         ),
     )
@@ -789,6 +834,31 @@ def _touch_conversation_of(db: sqlite3.Connection, turn_id: int, now: float) -> 
 def _row_id(cursor: sqlite3.Cursor) -> int:
     assert cursor.lastrowid is not None  # always set after an INSERT
     return cursor.lastrowid
+
+
+def _tool_values(turn: Turn) -> tuple[Any, ...]:
+    calls = json.dumps([call.to_stored() for call in turn.tool_calls]) if turn.tool_calls else "[]"
+    status = turn.tool_status.value if turn.tool_status else ""
+    return calls, turn.tool_name, turn.tool_call_id, status, turn.duration
+
+
+def _load_calls(text: str) -> tuple[ToolCall, ...]:
+    if text == "[]":  # every message but replies that asked for tools
+        return ()
+    try:
+        calls = json.loads(text)
+    except (ValueError, RecursionError):
+        return ()
+    return tuple(ToolCall.from_json(call) for call in calls) if isinstance(calls, list) else ()
+
+
+def _tool_status(value: str) -> ToolStatus | None:
+    if not value:
+        return None
+    try:
+        return ToolStatus(value)
+    except ValueError:  # a status added by a newer version
+        return ToolStatus.FAILED
 
 
 def _stat_values(stats: ChatStats | None) -> tuple[Any, ...]:
