@@ -500,3 +500,56 @@ async def test_secrets_reach_neither_the_database_nor_the_log_nor_exports(
     for path in files:
         assert SECRET.encode() not in path.read_bytes(), f"the secret is in {path}"
     assert "refused" in json.dumps([status.name for status in servers.statuses()])
+
+
+async def test_turning_a_server_off_while_it_starts_stops_it_at_once(make: Make) -> None:
+    code = "import time; time.sleep(120)  # turned-off-while-starting"
+    servers = make(ToolServerConfig("silent", command=sys.executable, args=("-c", code)), start_timeout=60)
+    servers.start()
+    for _ in range(250):  # until it has spawned; it never answers
+        if processes_running("turned-off-while-starting"):
+            break
+        await asyncio.sleep(0.02)
+    servers.set_server_enabled("silent", False)
+    await asyncio.wait_for(servers.wait_started(), 15)  # well before the 60 s start timeout
+    assert servers.status("silent") == ServerStatus("silent", "stdio", ServerState.OFF)
+    assert processes_running("turned-off-while-starting") == []
+
+
+def processes_running(marker: str) -> list[int]:
+    """Live processes whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            running = entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes()
+            if running and (entry / "stat").read_text().split(") ", 1)[1][0] != "Z":  # Z: a zombie
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+async def test_a_call_cut_short_by_turning_its_server_off(make: Make) -> None:
+    servers = await started(make(stdio()))
+    tool = servers.find("local__sleep")
+    assert tool is not None
+    call = asyncio.ensure_future(servers.call(tool, ToolCall("local__sleep", {"seconds": 30})))
+    await asyncio.sleep(0.3)
+    servers.set_server_enabled("local", False)
+    result = await asyncio.wait_for(call, 15)
+    assert (result.status, result.problem) == (ToolStatus.FAILED, "the server was stopped during the call")
+    await servers.wait_started()
+    assert servers.status("local").state is ServerState.OFF
+
+
+async def test_cancelling_a_call_leaves_the_server_usable(make: Make) -> None:
+    """Stop in the chat cancels the worker, and with it the call."""
+    servers = await started(make(stdio()))
+    tool = servers.find("local__sleep")
+    assert tool is not None
+    call = asyncio.ensure_future(servers.call(tool, ToolCall("local__sleep", {"seconds": 30})))
+    await asyncio.sleep(0.3)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert await run(servers, "local__echo", {"text": "still"}) == (ToolStatus.OK, "still", "")

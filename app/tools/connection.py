@@ -138,17 +138,29 @@ async def serve(
     stop: asyncio.Event,
 ) -> None:
     """Start the server, list its tools and hand both to `ready`, all within `timeout`
-    seconds; then keep it until `stop` is set, and stop it. Raises ConnectionFailed."""
+    seconds; then keep it until `stop` is set (at any time, even mid-start), and stop it.
+    Raises ConnectionFailed."""
     # One scope around the whole life, so that it closes after the client's task groups do;
     # the deadline covers the start only (the SDK's discovery probe alone may wait 10 s).
+    # Stopping cancels the scope too: anyio's cancellation, which the SDK's shielded shutdown
+    # of a stdio server survives, where cancelling the task could cut it short.
     with anyio.CancelScope(deadline=anyio.current_time() + timeout) as scope:
-        async with connect(server, timeout, stderr) as session:
-            tools = await session.list_tools()
-            scope.deadline = math.inf
-            ready(session, tools)
-            await stop.wait()
-    if scope.cancelled_caught:
+        watcher = asyncio.get_running_loop().create_task(_cancel_on(stop, scope))
+        try:
+            async with connect(server, timeout, stderr) as session:
+                tools = await session.list_tools()
+                scope.deadline = math.inf
+                ready(session, tools)
+                await anyio.sleep_forever()
+        finally:
+            watcher.cancel()
+    if scope.cancelled_caught and not stop.is_set():
         raise ConnectionFailed(f"the server did not answer within {timeout:g} s")
+
+
+async def _cancel_on(stop: asyncio.Event, scope: anyio.CancelScope) -> None:
+    await stop.wait()
+    scope.cancel()
 
 
 @asynccontextmanager

@@ -295,6 +295,8 @@ class ToolServers:
     async def _lose(self, slot: _Slot, run: _Run, reason: str, said_before: int) -> str:
         """A running server stopped answering: it is FAILED until started again. Returns the
         reason, with what the server said on stderr meanwhile, if anything."""
+        if run.stop.is_set():  # it was being stopped: that is why
+            return "the server was stopped during the call"
         if run.stderr is not None:
             await asyncio.to_thread(run.stderr.settle)
             said = run.stderr.last_line(since=said_before)
