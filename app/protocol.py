@@ -343,8 +343,10 @@ def parse_chat_line(line: str) -> ChatChunk:
     if type(message) is not dict:
         raise MalformedLine(line)
     chunk = _chunk(line, data, message.get("content") or "", message.get("thinking") or "")
-    calls = message.get("tool_calls")
-    if not calls:  # nearly every line
+    if "tool_calls" not in message:  # nearly every line: `in` is the cheapest look
+        return chunk
+    calls = message["tool_calls"]
+    if not calls:
         return chunk
     if type(calls) is not list:
         raise MalformedLine(line)
