@@ -25,239 +25,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from app.conversation import Turn, TurnState
-from app.rendering import MessageRenderer, render_plain
 from app.text import sanitize
+from app.widgets.turn_lines import TurnLines
 
-BAR = "▎ "
-GUTTER = len(BAR)
-RIGHT_MARGIN = 1
-MIN_BODY_WIDTH = 10
 KEEP_RENDERED = 100  # turns whose lines stay in memory; others keep only their height
 STRIPS_KEPT = 1000  # finished screen lines kept; a few screens' worth
-THINKING_INDENT = 2  # thinking text sits a little in from the answer
-
-_STATE_NOTES: dict[TurnState, tuple[str, str]] = {  # state -> (note, palette key)
-    TurnState.STREAMING: ("streaming…", "dim"),
-    TurnState.STOPPED: ("stopped", "warning"),
-    TurnState.INTERRUPTED: ("interrupted", "warning"),
-    TurnState.ERROR: ("error", "error"),
-}
-_ROLE_NAMES = {"user": "You", "system": "System"}
-
-
-def _body_width(width: int) -> int:
-    return max(MIN_BODY_WIDTH, width - GUTTER - RIGHT_MARGIN)
-
-
-class _TurnLines:
-    """One turn laid out at one width: header, thinking, Markdown body, notes, blank separator."""
-
-    __slots__ = (
-        "turn", "height", "measured", "thinking_open", "_body", "_body_rows", "_dropped",
-        "_notes", "_thinking", "_thinking_rows", "_thinking_title", "_words",
-    )  # fmt: skip
-
-    def __init__(self, turn: Turn, width: int) -> None:
-        self.turn = turn
-        self.thinking_open: bool | None = None  # None: unfolded until the answer starts
-        self._body: MessageRenderer | None = None  # created when first drawn: most never are
-        self._body_rows = 0
-        self._dropped = False  # forget() freed the lines; the heights are still right
-        self._notes: list[tuple[Strip, str]] = []  # (line, palette key) below the body
-        self._thinking: MessageRenderer | None = None  # only while the thinking is unfolded
-        self._thinking_rows = 0  # title, unfolded lines and the blank line before the answer
-        self._thinking_title = ""
-        self._words = (0, 0)  # (length of the thinking, its word count): counted once per change
-        self.height = self.estimate(width)
-        self.measured = False
-
-    @property
-    def role(self) -> str:
-        return "user" if self.turn.role == "user" else "assistant"
-
-    @property
-    def thinking_unfolded(self) -> bool:
-        if self.thinking_open is not None:
-            return self.thinking_open
-        return not self.turn.content.strip()
-
-    def estimate(self, width: int) -> int:
-        """A cheap guess at the height: lines of text plus wrapping, plus the chrome."""
-        body = _estimate_lines(self.turn.content, _body_width(width or 80))
-        thinking = 0
-        if self.turn.thinking:
-            thinking = 1
-            if self.thinking_unfolded:
-                thinking += _estimate_lines(self.turn.thinking, _body_width(width or 80)) + 1
-        return 2 + thinking + body + bool(self.turn.error) + (self.turn.stats is not None)
-
-    def settled_rows(self, width: int) -> int:
-        """Rows at the top of a streaming turn that appending text cannot change (the header,
-        the thinking and the finished blocks); 0 when that cannot be known cheaply."""
-        if not self.measured or self._body is None or self.turn.state is not TurnState.STREAMING:
-            return 0
-        if self._words[0] != len(self.turn.thinking):
-            return 0
-        finished = self._body.settled_lines(_body_width(width))
-        if self.turn.thinking and not finished:
-            return 0  # the answer may be starting, which folds the thinking above it
-        return 1 + self._thinking_rows + finished
-
-    def invalidate(self, width: int) -> None:
-        self.height = self.estimate(width)
-        self.measured = False
-
-    def forget(self) -> None:
-        """Drop the rendered lines but keep the height: it is still right for this width."""
-        if self._body is not None:
-            self._body.drop_lines()
-        self._dropped = True
-        self._notes = []
-        self._thinking = None
-
-    def measure(self, width: int) -> None:
-        """Render the turn (incrementally: the renderer keeps what did not change)."""
-        body_width = _body_width(width)
-        if self._body is None:
-            self._body = MessageRenderer()
-        self._body.update(self.turn.content)
-        self._body_rows = self._body.height(body_width)
-        self._measure_thinking(body_width, self._body_rows)
-        self._notes = self._make_notes(body_width)
-        self._set_height()
-        self.measured = True
-        self._dropped = False
-
-    def _set_height(self) -> None:
-        self.height = 2 + self._thinking_rows + self._body_rows + len(self._notes)
-
-    def reveal(self, start: int, end: int, width: int) -> bool:
-        """Draw the body's parts on rows [start, end) of the turn (a long reply is drawn only
-        where it is looked at); whether the turn's height changed."""
-        if self._body is None:
-            return False
-        head = 1 + self._thinking_rows
-        body_width = _body_width(width)
-        if not self._body.reveal(start - head, end - head, body_width):
-            return False
-        self._body_rows = self._body.height(body_width)
-        self._set_height()
-        return True
-
-    def locate(self, row: int) -> tuple[int, int, int]:
-        """Row `row` as a place that keeps its meaning while parts of the body are drawn:
-        (0, row, 0) in the header, (1, section, row in it) in the body, (2, row, 0) below."""
-        head = 1 + self._thinking_rows
-        if self._body is None or row < head:
-            return 0, row, 0
-        if row < head + self._body_rows:
-            section, offset = self._body.locate(row - head)
-            return 1, section, offset
-        return 2, row - head - self._body_rows, 0
-
-    def row_of(self, place: tuple[int, int, int]) -> int:
-        part, first, second = place
-        head = 1 + self._thinking_rows
-        if part == 0 or self._body is None:
-            return first
-        if part == 1:
-            return head + self._body.row_of((first, second))
-        return head + self._body_rows + first
-
-    def _measure_thinking(self, width: int, body_height: int) -> None:
-        thinking = self.turn.thinking
-        if not thinking:
-            self._thinking, self._thinking_rows = None, 0
-            return
-        if self._words[0] != len(thinking):
-            self._words = (len(thinking), len(thinking.split()))
-        words = self._words[1]
-        unfolded = self.thinking_unfolded
-        still = "…" if self.turn.state is TurnState.STREAMING and not self.turn.content else ""
-        self._thinking_title = (
-            f"{'▾' if unfolded else '▸'} Thinking{still} ({words} word{'s' * (words != 1)})"
-        )
-        self._thinking_rows = 1
-        if not unfolded:
-            self._thinking = None  # folded: no need to keep rendering it as it grows
-            return
-        if self._thinking is None:
-            self._thinking = MessageRenderer()
-        self._thinking.update(thinking)
-        self._thinking_rows += len(self._thinking.lines(width - THINKING_INDENT)) + (body_height > 0)
-
-    def _make_notes(self, width: int) -> list[tuple[Strip, str]]:
-        turn = self.turn
-        notes: list[tuple[Strip, str]] = []
-        if turn.state is not TurnState.STREAMING and turn.error:  # also "cut off at num_predict"
-            key = "error" if turn.state is TurnState.ERROR else "warning"
-            notes.extend((line, key) for line in render_plain(turn.error, width))
-        stats = turn.stats
-        if turn.role == "assistant" and turn.state is not TurnState.STREAMING and stats:
-            parts = []
-            if stats.eval_count:
-                parts.append(f"{stats.eval_count} tokens")
-            if (speed := stats.tokens_per_second) is not None:
-                parts.append(f"{speed:.1f} tok/s")
-            if parts:
-                notes.extend((line, "dim") for line in render_plain(" · ".join(parts), width))
-        return notes
-
-    @property
-    def has_lines(self) -> bool:
-        return self._body is not None and not self._dropped
-
-    def is_thinking_title(self, y: int) -> bool:
-        """Whether line `y` of this turn is its thinking's title line."""
-        return y == 1 and self._thinking_rows > 0
-
-    def line(self, y: int, width: int, palette: dict[str, Style]) -> Strip:
-        """Line `y` of this turn (0 is the header); the turn must be measured."""
-        assert self._body is not None
-        bar = Strip([Segment(BAR, palette[f"{self.role}-bar"])], GUTTER)
-        if y == 0:
-            return Strip.join([bar, self._header(palette)])
-        y -= 1
-        if y < self._thinking_rows:
-            return Strip.join([bar, self._thinking_line(y, width, palette)])
-        y -= self._thinking_rows
-        if y < self._body_rows:
-            body_width = _body_width(width)
-            line = self._body.line(y, body_width)
-            if (rows := self._body.height(body_width)) != self._body_rows:
-                self._body_rows = rows  # drew a part that was not revealed: the view re-settles
-                self._set_height()
-            return Strip.join([bar, line])
-        y -= self._body_rows
-        if y < len(self._notes):
-            note, key = self._notes[y]
-            return Strip.join([bar, note.apply_style(palette[key])])
-        return Strip.blank(width)
-
-    def _thinking_line(self, y: int, width: int, palette: dict[str, Style]) -> Strip:
-        if y == 0:
-            return Strip([Segment(self._thinking_title, palette["thinking-title"])])
-        assert self._thinking is not None
-        lines = self._thinking.lines(_body_width(width) - THINKING_INDENT)
-        if y - 1 < len(lines):
-            indent = Strip.blank(THINKING_INDENT)
-            return Strip.join([indent, lines[y - 1].apply_style(palette["thinking"])])
-        return Strip.blank(1)  # between the thinking and the answer
-
-    def _header(self, palette: dict[str, Style]) -> Strip:
-        turn = self.turn
-        name = _ROLE_NAMES.get(turn.role) or sanitize(turn.model) or "assistant"
-        segments = [Segment(name, palette[f"{self.role}-header"])]
-        if note := _STATE_NOTES.get(turn.state):
-            text, key = note
-            if turn.state is TurnState.STREAMING and turn.activity:
-                text, key = turn.activity, "warning"
-            segments.append(Segment(f"  {text}", palette[key]))
-        return Strip(segments)
-
-
-def _estimate_lines(text: str, width: int) -> int:
-    return text.count("\n") + 1 + len(text) // width if text else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,10 +37,12 @@ class _Anchor:
     """What the person is looking at: a turn and the screen row where it starts (negative
     when the top of the view is inside it)."""
 
-    entry: _TurnLines
+    entry: TurnLines
     index: int
     row: int
-    place: tuple[int, int, int] | None = None  # the row at the top, when that is inside the turn
+    place: tuple[int, int, int] | None = (
+        None  # the row at the top, when that is inside the turn
+    )
 
 
 class ConversationView(ScrollView, can_focus=True):
@@ -286,7 +60,9 @@ class ConversationView(ScrollView, can_focus=True):
         "conversation-view--thinking-title",
     }
 
-    ALLOW_SELECT = False  # no selection support yet: copy goes through last_reply_text()
+    ALLOW_SELECT = (
+        False  # no selection support yet: copy goes through last_reply_text()
+    )
     DEFAULT_CSS = """
     ConversationView {
         background: $surface;
@@ -315,20 +91,26 @@ class ConversationView(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._entries: list[_TurnLines] = []
+        self._entries: list[TurnLines] = []
         self._offsets: list[int] = [0]  # _offsets[i]: first line of turn i; last: total
         self._stale = 0  # _offsets is valid up to and including this turn index
         self._width = 0  # content width the turns are laid out for; 0 until sized
         self._following = True
         self._settling = False
         self._ahead_pending = False  # a _draw_ahead is queued
-        self._slack = 0  # blank rows after the end, left by a streaming reply (see _end_top)
-        self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
+        self._slack = (
+            0  # blank rows after the end, left by a streaming reply (see _end_top)
+        )
+        self._palette_cache: dict[str, Style] | None = (
+            None  # component styles, from CSS
+        )
         self._base_cache: Style | None = None  # the view's own style, from CSS
         # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
         # screen, and composing a line makes four strips.
-        self._strips: dict[tuple[_TurnLines, int], Strip] = {}
-        self._rendered: dict[_TurnLines, None] = {}  # turns holding lines, least recent first
+        self._strips: dict[tuple[TurnLines, int], Strip] = {}
+        self._rendered: dict[
+            TurnLines, None
+        ] = {}  # turns holding lines, least recent first
         self.empty_text = ""  # a hint drawn while there are no turns
 
     # -- public API ---------------------------------------------------------------------
@@ -347,7 +129,7 @@ class ConversationView(ScrollView, can_focus=True):
 
     def set_turns(self, turns: Sequence[Turn]) -> None:
         """Show `turns` instead of what was shown, scrolled to the end."""
-        self._entries = [_TurnLines(turn, self._width) for turn in turns]
+        self._entries = [TurnLines(turn, self._width) for turn in turns]
         self._rendered.clear()
         self._strips.clear()
         self._stale = 0
@@ -359,7 +141,7 @@ class ConversationView(ScrollView, can_focus=True):
     def add_turn(self, turn: Turn) -> None:
         """Append a turn. A person's own message brings the end back into view."""
         anchor = self._anchor()
-        self._entries.append(_TurnLines(turn, self._width))
+        self._entries.append(TurnLines(turn, self._width))
         if turn.role == "user":
             self._following = True
         self._settle(anchor)
@@ -374,12 +156,20 @@ class ConversationView(ScrollView, can_focus=True):
         entry = self._entries[index]
         # A streamed update changes only rows after the turn's finished blocks (and its
         # header): of those, repaint the rows that differ, unless the view scrolled.
-        settled = entry.settled_rows(self._width) if self._following and index == len(self._entries) - 1 else 0
+        settled = (
+            entry.settled_rows(self._width)
+            if self._following and index == len(self._entries) - 1
+            else 0
+        )
         top = self.scroll_offset.y
         start = self._sync_offsets()[index]
         first = max(top, start + settled)
         bottom = top + self._viewport().height
-        before = [self.render_line(row - top) for row in range(first, bottom)] if settled else []
+        before = (
+            [self.render_line(row - top) for row in range(first, bottom)]
+            if settled
+            else []
+        )
         entry.invalidate(self._width)
         self._forget_strips(entry, settled)
         self._mark_stale(index)
@@ -391,7 +181,8 @@ class ConversationView(ScrollView, can_focus=True):
             return
         self.refresh_lines(start, 1)  # the header: streaming and waiting notes
         changed = [
-            row for row, old in zip(range(first, bottom), before, strict=True)
+            row
+            for row, old in zip(range(first, bottom), before, strict=True)
             if self.render_line(row - top) != old
         ]
         for row in changed:
@@ -425,7 +216,11 @@ class ConversationView(ScrollView, can_focus=True):
         False when there is no such thinking to toggle."""
         if turn is None:
             index = next(
-                (i for i in range(len(self._entries) - 1, -1, -1) if self._entries[i].turn.thinking),
+                (
+                    i
+                    for i in range(len(self._entries) - 1, -1, -1)
+                    if self._entries[i].turn.thinking
+                ),
                 None,
             )
         else:
@@ -483,7 +278,9 @@ class ConversationView(ScrollView, can_focus=True):
         self._following = round(new_value) >= self.max_scroll_y
         self._settle()
 
-    def scroll_to(self, x: float | None = None, y: float | None = None, **options: Any) -> None:
+    def scroll_to(
+        self, x: float | None = None, y: float | None = None, **options: Any
+    ) -> None:
         """Scroll at once: turns coming into view get measured and the view re-anchored on
         every step, and an animation would move it back."""
         super().scroll_to(x, y, **(options | {"animate": False}))
@@ -504,7 +301,9 @@ class ConversationView(ScrollView, can_focus=True):
         offsets = self._sync_offsets()
         top = self.scroll_offset.y + y
         if not self._entries and y == 1 and self.empty_text:
-            hint = Strip([Segment(sanitize(self.empty_text)[:width], self._palette()["dim"])])
+            hint = Strip(
+                [Segment(sanitize(self.empty_text)[:width], self._palette()["dim"])]
+            )
             return hint.text_align(width, "center").apply_style(base)
         if not self._width or not 0 <= top < offsets[-1]:
             return Strip.blank(width, base)
@@ -520,7 +319,11 @@ class ConversationView(ScrollView, can_focus=True):
         elif not entry.has_lines:  # forgotten while far away; its height is still right
             self._measure(index)
         height = entry.height
-        strip = entry.line(key[1], self._width, self._palette()).crop_extend(0, width, base).apply_style(base)
+        strip = (
+            entry.line(key[1], self._width, self._palette())
+            .crop_extend(0, width, base)
+            .apply_style(base)
+        )
         if entry.height != height:  # drew a part of a long reply that was not revealed
             self._forget_strips(entry)
             self._mark_stale(index)
@@ -553,8 +356,8 @@ class ConversationView(ScrollView, can_focus=True):
                 # The full style has colours with alpha ($text-muted) blended in; its
                 # background is dropped so lines keep the view's own (and its focus tint).
                 style = self.get_component_rich_style(name)
-                palette[name.removeprefix("conversation-view--")] = style.without_color + Style(
-                    color=style.color
+                palette[name.removeprefix("conversation-view--")] = (
+                    style.without_color + Style(color=style.color)
                 )
             self._palette_cache = palette
         return self._palette_cache
@@ -597,7 +400,12 @@ class ConversationView(ScrollView, can_focus=True):
                 break
             probe += 1
         entry, row = self._entries[index], offsets[index] - top
-        return _Anchor(entry, index, row, entry.locate(-row) if row < 0 and entry.measured else None)
+        return _Anchor(
+            entry,
+            index,
+            row,
+            entry.locate(-row) if row < 0 and entry.measured else None,
+        )
 
     def _anchored_top(self, anchor: _Anchor, viewport: int) -> int:
         entries = self._entries
@@ -605,16 +413,22 @@ class ConversationView(ScrollView, can_focus=True):
         if index >= len(entries) or entries[index] is not anchor.entry:
             try:
                 index = entries.index(anchor.entry)
-            except ValueError:  # it was removed: keep the row with whatever took its place
+            except (
+                ValueError
+            ):  # it was removed: keep the row with whatever took its place
                 index = min(index, len(entries) - 1)
         offsets = self._sync_offsets()
         entry = entries[index]
         if anchor.place is not None and entry is anchor.entry and entry.measured:
-            inside = entry.row_of(anchor.place)  # parts of the turn above it may have been drawn
+            inside = entry.row_of(
+                anchor.place
+            )  # parts of the turn above it may have been drawn
         else:
             inside = -anchor.row
         inside = min(inside, entry.height - 1) if inside > 0 else inside
-        return max(0, min(offsets[index] + inside, offsets[-1] + self._slack - viewport))
+        return max(
+            0, min(offsets[index] + inside, offsets[-1] + self._slack - viewport)
+        )
 
     def _settle(
         self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False
@@ -638,14 +452,20 @@ class ConversationView(ScrollView, can_focus=True):
             if self._following or anchor is None or not self._entries:
                 changed = self._measure_end(viewport.height + margin * ahead)
                 top = self._end_top(viewport.height)
-                self._slack = max(0, top + viewport.height - self._sync_offsets()[-1]) if top else 0
+                self._slack = (
+                    max(0, top + viewport.height - self._sync_offsets()[-1])
+                    if top
+                    else 0
+                )
                 if not ahead and not self._ahead_pending:
                     self._ahead_pending = True
                     self.call_after_refresh(self._draw_ahead)
             else:
                 changed = False
                 top = self._anchored_top(anchor, viewport.height)
-                while self._measure_window(top - margin, top + viewport.height + margin):
+                while self._measure_window(
+                    top - margin, top + viewport.height + margin
+                ):
                     changed = True
                     top = self._anchored_top(anchor, viewport.height)
             height = self._sync_offsets()[-1] + self._slack
@@ -678,10 +498,14 @@ class ConversationView(ScrollView, can_focus=True):
         if self._following:
             self._settle(ahead=True)
 
-    def _forget_strips(self, entry: _TurnLines, keep: int = 0) -> None:
+    def _forget_strips(self, entry: TurnLines, keep: int = 0) -> None:
         """Drop the turn's finished lines, except rows 1 to `keep` - 1 (the header, row 0,
         shows the reply's state and always goes)."""
-        for key in [key for key in self._strips if key[0] is entry and (key[1] >= keep or not key[1])]:
+        for key in [
+            key
+            for key in self._strips
+            if key[0] is entry and (key[1] >= keep or not key[1])
+        ]:
             del self._strips[key]
 
     def _set_virtual_size(self, size: Size, viewport: Size) -> None:
