@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from io import StringIO
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -48,11 +48,7 @@ def _new_parser() -> MarkdownIt:
     # Raw HTML stays literal text (Rich would drop it, and `Vec<String>` would lose `<String>`).
     # Link reference definitions stay literal too: a definition in one block changing a link in
     # another would make a settled block change after it was rendered.
-    return (
-        MarkdownIt("commonmark", {"html": False})
-        .enable(["strikethrough", "table"])
-        .disable("reference")
-    )
+    return MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"]).disable("reference")
 
 
 _parser = cache(_new_parser)
@@ -84,9 +80,7 @@ def _options(width: int) -> ConsoleOptions:
 
 def render_plain(text: str, width: int, style: Style | None = None) -> list[Strip]:
     """Untrusted plain text wrapped to `width` cells (for error notes and the like)."""
-    lines = _CONSOLE.render_lines(
-        Text(sanitize(text), style=style or Style()), _options(max(1, width))
-    )
+    lines = _CONSOLE.render_lines(Text(sanitize(text), style=style or Style()), _options(max(1, width)))
     return [Strip(line, max(1, width)) for line in lines]
 
 
@@ -113,7 +107,7 @@ def _lexer(name: str) -> Lexer | str:
 @cache
 def _markdown_class() -> type[Markdown]:
     """Rich's Markdown with our code blocks (made when first needed, as `_parser()` is)."""
-    from rich.markdown import CodeBlock, Markdown
+    from rich.markdown import CodeBlock, Markdown, MarkdownElement
     from rich.syntax import Syntax
 
     class _CodeBlock(CodeBlock):
@@ -127,7 +121,11 @@ def _markdown_class() -> type[Markdown]:
             yield Syntax(code, lexer, theme=self.theme, word_wrap=not fits, padding=1)
 
     class _Markdown(Markdown):
-        elements = {**Markdown.elements, "fence": _CodeBlock, "code_block": _CodeBlock}
+        elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+            **Markdown.elements,
+            "fence": _CodeBlock,
+            "code_block": _CodeBlock,
+        }
 
     return _Markdown
 
@@ -188,8 +186,7 @@ def _blocks(text: str) -> list[_Block]:
         return starts[line] if line < len(starts) else len(text)
 
     return [
-        _Block(text[offset(first) : offset(end)], tokens)
-        for first, end, tokens in _top_level(_parser().parse(text))
+        _Block(text[offset(first) : offset(end)], tokens) for first, end, tokens in _top_level(_parser().parse(text))
     ]
 
 
@@ -251,12 +248,7 @@ class _Cutter:
         for match in _EVENTS.finditer(text, start, limit):
             if match.group(1) is None:  # a blank line, then a line in the first column
                 cut = match.end() + 1
-                if (
-                    cut >= position
-                    and self._fence is None
-                    and cut > self._origin
-                    and not _LIST_ITEM.match(text, cut)
-                ):
+                if cut >= position and self._fence is None and cut > self._origin and not _LIST_ITEM.match(text, cut):
                     found.append(cut)
                     self._origin = cut
             elif match.start() + 1 >= position:
@@ -269,9 +261,8 @@ class _Cutter:
         if self._fence is not None:
             if _closes(line, self._fence):
                 self._fence = None
-        elif (opened := _opens(line)) is not None:
-            if line[0] != " " or self._opens_at_top(text, start, end):
-                self._fence = opened
+        elif (opened := _opens(line)) is not None and (line[0] != " " or self._opens_at_top(text, start, end)):
+            self._fence = opened
 
     def _opens_at_top(self, text: str, start: int, end: int) -> bool:
         line = text.count("\n", self._origin, start)
@@ -338,9 +329,7 @@ class MessageRenderer:
             return
         self._text += clean
         for cut in self._cutter.cuts(self._text):
-            self._sections.append(
-                _Section(self._tail_start, cut, self._estimate(self._tail_start, cut))
-            )
+            self._sections.append(_Section(self._tail_start, cut, self._estimate(self._tail_start, cut)))
             self._tail_start = cut
         self._tail_lines = self._all = None
 
@@ -417,17 +406,13 @@ class MessageRenderer:
 
     def _draw(self, block: _Block, width: int) -> list[Strip]:
         self.block_renders += 1
-        segments = iter(
-            _CONSOLE.render(_markdown(block.tokens, self.code_theme), _options(width))
-        )
+        segments = iter(_CONSOLE.render(_markdown(block.tokens, self.code_theme), _options(width)))
         # Rich starts a block with a newline when a nested paragraph closed before it (a list,
         # a quote): a separator meant for the block above. We add our own separators.
         first = next(segments, None)
         if first is not None and first != _NEW_LINE:
             segments = chain((first,), segments)
-        lines = list(
-            Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False)
-        )
+        lines = list(Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False))
         # Some blocks bring blank edges of their own (a rule, a table's frame): trim them so
         # that blocks are always exactly one blank line apart.
         start, end = 0, len(lines)
@@ -528,10 +513,7 @@ class MessageRenderer:
 
 
 def _is_blank(line: list[Segment]) -> bool:
-    return all(
-        not segment.text.strip(" ") and not (segment.style and segment.style.bgcolor)
-        for segment in line
-    )
+    return all(not segment.text.strip(" ") and not (segment.style and segment.style.bgcolor) for segment in line)
 
 
 def _append_block(lines: list[Strip], block: list[Strip], width: int) -> None:

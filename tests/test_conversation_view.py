@@ -3,6 +3,7 @@ scrolling and resizing."""
 
 from __future__ import annotations
 
+import itertools
 import weakref
 
 from textual.app import App, ComposeResult
@@ -439,7 +440,7 @@ async def test_a_long_reply_reads_the_same_page_by_page_as_drawn_whole() -> None
         assert "Tell me everything" in screen_text(view)
         # Each Page Up moves the text by exactly a page: drawing the parts above moved nothing.
         # (The last one reaches the top; the turn's header is above the reply's first line.)
-        assert all(a - b == view.size.height for a, b in zip(starts, starts[1:-1], strict=False))
+        assert all(a - b == view.size.height for a, b in itertools.pairwise(starts[:-1]))
         assert starts[-1] == 0 and len(starts) > 50
         while not view.following:
             view.action_page_down()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 import re
 
@@ -19,16 +20,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 DOCUMENTS = {
     "headings and paragraphs": (
-        "# Title\n\nFirst *para* with `code`.\nSecond line.\n\n## Part\nText under it\n"
-        "===\n\nSetext above.\n"
+        "# Title\n\nFirst *para* with `code`.\nSecond line.\n\n## Part\nText under it\n===\n\nSetext above.\n"
     ),
     "nested lists": (
         "Intro:\n- one\n  - one.a\n  - one.b\n\n    more one.b\n- two\n\n1. first\n2. second\n"
         "   1. inner\n\n3) other\n\nafter\n"
     ),
-    "table": (
-        "Before\n| name | size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\nlazy row\n\n| x |\n|-|\n\nend"
-    ),
+    "table": ("Before\n| name | size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\nlazy row\n\n| x |\n|-|\n\nend"),
     "fences": (
         "Code:\n\n```python\ndef f(x):\n    return x\n```\n\n~~~\nraw\n~~~\n\n    indented\n\n"
         "    still\n\n```js\nunclosed(\n"
@@ -266,7 +264,7 @@ def test_fitting_code_block_matches_rich_word_wrapped_syntax() -> None:
     renderer = MessageRenderer()
     renderer.update(text)
     ours = [strip.text.rstrip() for strip in renderer.lines(width)]
-    console = Console(width=width, file=open("/dev/null", "w"), force_terminal=True, color_system="truecolor")
+    console = Console(width=width, file=io.StringIO(), force_terminal=True, color_system="truecolor")
     theirs = [
         "".join(segment.text for segment in line).rstrip()
         for line in console.render_lines(Markdown(text, code_theme="monokai"), console.options.update_width(width))

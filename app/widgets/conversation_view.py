@@ -53,8 +53,18 @@ class _TurnLines:
     """One turn laid out at one width: header, thinking, Markdown body, notes, blank separator."""
 
     __slots__ = (
-        "turn", "height", "measured", "thinking_open", "_body", "_body_rows", "_dropped",
-        "_notes", "_thinking", "_thinking_rows", "_thinking_title", "_words",
+        "_body",
+        "_body_rows",
+        "_dropped",
+        "_notes",
+        "_thinking",
+        "_thinking_rows",
+        "_thinking_title",
+        "_words",
+        "height",
+        "measured",
+        "thinking_open",
+        "turn",
     )  # fmt: skip
 
     def __init__(self, turn: Turn, width: int) -> None:
@@ -174,9 +184,7 @@ class _TurnLines:
         words = self._words[1]
         unfolded = self.thinking_unfolded
         still = "…" if self.turn.state is TurnState.STREAMING and not self.turn.content else ""
-        self._thinking_title = (
-            f"{'▾' if unfolded else '▸'} Thinking{still} ({words} word{'s' * (words != 1)})"
-        )
+        self._thinking_title = f"{'▾' if unfolded else '▸'} Thinking{still} ({words} word{'s' * (words != 1)})"
         self._thinking_rows = 1
         if not unfolded:
             self._thinking = None  # folded: no need to keep rendering it as it grows
@@ -391,8 +399,7 @@ class ConversationView(ScrollView, can_focus=True):
             return
         self.refresh_lines(start, 1)  # the header: streaming and waiting notes
         changed = [
-            row for row, old in zip(range(first, bottom), before, strict=True)
-            if self.render_line(row - top) != old
+            row for row, old in zip(range(first, bottom), before, strict=True) if self.render_line(row - top) != old
         ]
         for row in changed:
             self.refresh_lines(row, 1)
@@ -553,9 +560,7 @@ class ConversationView(ScrollView, can_focus=True):
                 # The full style has colours with alpha ($text-muted) blended in; its
                 # background is dropped so lines keep the view's own (and its focus tint).
                 style = self.get_component_rich_style(name)
-                palette[name.removeprefix("conversation-view--")] = style.without_color + Style(
-                    color=style.color
-                )
+                palette[name.removeprefix("conversation-view--")] = style.without_color + Style(color=style.color)
             self._palette_cache = palette
         return self._palette_cache
 
@@ -616,9 +621,7 @@ class ConversationView(ScrollView, can_focus=True):
         inside = min(inside, entry.height - 1) if inside > 0 else inside
         return max(0, min(offsets[index] + inside, offsets[-1] + self._slack - viewport))
 
-    def _settle(
-        self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False
-    ) -> None:
+    def _settle(self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False) -> None:
         """Measure the turns in and near the viewport, update the virtual size and place the
         view: at the end while following, else where `anchor` (or the current top) says.
         `repaint=False`: the caller repaints what changed itself. While following, the page
