@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from typing import ClassVar
 
-from textual.app import App
-from textual.binding import Binding
+from textual.app import App, CSSPathType
+from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
 from app.client import OllamaClient
@@ -24,9 +25,9 @@ STORE_ERROR_REPEAT_SECONDS = 60.0  # a failing disk is said once a minute, not o
 
 class OllamaTui(App[None]):
     TITLE = "ollama-tui"
-    CSS_PATH = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss", STYLES_DIR / "models.tcss"]
+    CSS_PATH: ClassVar[CSSPathType] = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss", STYLES_DIR / "models.tcss"]
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, settings: Settings, client: OllamaClient, store: Store) -> None:
         super().__init__()

@@ -47,9 +47,5 @@ def history(turns: list[Turn], system: str = "") -> tuple[ChatMessage, ...]:
     replies are kept, as `ollama run` keeps them.
     """
     messages = [ChatMessage("system", system)] if system else []
-    messages.extend(
-        turn.to_chat_message()
-        for turn in turns
-        if turn.role != "system" and (turn.content or turn.images)
-    )
+    messages.extend(turn.to_chat_message() for turn in turns if turn.role != "system" and (turn.content or turn.images))
     return tuple(messages)

@@ -72,7 +72,7 @@ class _PrivateFileHandler(RotatingFileHandler):
     def _open(self) -> TextIO:
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(descriptor, 0o600)
-        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)
 
 
 class _Mask(logging.Filter):

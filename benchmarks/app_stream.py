@@ -74,9 +74,7 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
             await _until(lambda: screen.models)
             app.query_one(PromptInput).cursor_blink = False  # no frames but the reply's
             frames = FrameClock(app)
-            app.post_message(
-                events.Paste("Explain binary search.")
-            )  # as a paste arrives
+            app.post_message(events.Paste("Explain binary search."))  # as a paste arrives
             await pilot.pause()
             server.script(tokens)
             cpu = time.process_time()
@@ -85,10 +83,7 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
 
             def finished() -> bool:
                 nonlocal queued
-                done = (
-                    len(screen.turns) == 2
-                    and screen.turns[1].state is not TurnState.STREAMING
-                )
+                done = len(screen.turns) == 2 and screen.turns[1].state is not TurnState.STREAMING
                 if done and not queued:
                     # Queued behind the final save on the writer's one thread: it runs once
                     # every earlier write is done, and notes when.
@@ -97,9 +92,7 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
                 return done
 
             frame = frames.first_frame_where(finished)
-            first_frame = frames.first_frame_where(
-                lambda: len(screen.turns) == 2 and screen.turns[1].content
-            )
+            first_frame = frames.first_frame_where(lambda: len(screen.turns) == 2 and screen.turns[1].content)
             started = time.perf_counter()
             await pilot.press("enter")
             shown = await frames.wait(frame, timeout=300)
@@ -134,21 +127,16 @@ def _compare(view: ConversationView, text: str) -> tuple[bool, bool]:
     fresh = MessageRenderer()
     fresh.update(text)
     expected = fresh.lines(width)
-    body = view._entries[
-        -1
-    ]._body  # the reply's incremental renderer, as the view draws it
-    identical = body is not None and [
-        list(Segment.simplify(row)) for row in body.lines(width)
-    ] == [list(Segment.simplify(row)) for row in expected]
+    body = view._entries[-1]._body  # the reply's incremental renderer, as the view draws it
+    identical = body is not None and [list(Segment.simplify(row)) for row in body.lines(width)] == [
+        list(Segment.simplify(row)) for row in expected
+    ]
     visible = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
     notes = [row for row, line in enumerate(visible) if "tokens ·" in line]
     if not notes:
         return identical, False
     rows = min(notes[-1], len(expected))
-    tail = [
-        (turn_lines.BAR + "".join(segment.text for segment in line)).rstrip()
-        for line in expected[-rows:]
-    ]
+    tail = [(turn_lines.BAR + "".join(segment.text for segment in line)).rstrip() for line in expected[-rows:]]
     return identical, visible[notes[-1] - rows : notes[-1]] == tail
 
 
@@ -156,11 +144,7 @@ def run_all(server: ServerProcess, sizes: list[tuple[int, int]]) -> list[StreamR
     """`sizes`: (tokens, repeats) pairs, run in order, a fresh app each time."""
 
     async def go() -> list[StreamRun]:
-        return [
-            await stream_once(server, tokens)
-            for tokens, repeats in sizes
-            for _ in range(repeats)
-        ]
+        return [await stream_once(server, tokens) for tokens, repeats in sizes for _ in range(repeats)]
 
     return asyncio.run(go())
 
@@ -185,9 +169,7 @@ def _by_size(runs: list[StreamRun]) -> dict[int, list[StreamRun]]:
     return sizes
 
 
-def result(
-    runs: list[StreamRun], tokens: int, ceiling: float, read: float
-) -> ItemResult:
+def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> ItemResult:
     """Item 3's figures; `read` is the seconds the client alone took (item 2)."""
     main = _by_size(runs)[tokens]
     seconds = median([run.seconds for run in main])
@@ -240,9 +222,7 @@ def result(
             ),
         ],
         checks={
-            "final view identical to a one-shot render": all(
-                run.identical for run in runs
-            ),
+            "final view identical to a one-shot render": all(run.identical for run in runs),
             "end of the reply on screen": all(run.on_screen for run in runs),
             "reply saved complete": all(run.stored for run in runs),
         },

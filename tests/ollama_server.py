@@ -189,8 +189,7 @@ _SHOW_EXTRAS: dict[str, JSON] = {
         "template": "<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>"
         "{{ range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n"
         "{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n",
-        "license": "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\n"
-        "Llama 3.2 Version Release Date: September 25, 2024",
+        "license": "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: September 25, 2024",
     },
     "qwen3": {
         "parameters": "repeat_penalty                 1\n"
@@ -236,9 +235,7 @@ class FakeOllama:
         server = _Server(self)
         self._port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -361,9 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self.fake._record(
-            Recorded(self.command, path, headers, body if isinstance(body, dict) else None)
-        )
+        self.fake._record(Recorded(self.command, path, headers, body if isinstance(body, dict) else None))
 
         route = _ROUTES.get(path)
         if route is None:
@@ -408,9 +403,7 @@ class _Handler(BaseHTTPRequestHandler):
         family = details.get("family", "llama")
         size = details.get("parameter_size", "1B")
         scale = {"M": 1e6, "B": 1e9}.get(size[-1:], 1)
-        extras = _SHOW_EXTRAS.get(
-            family, {"parameters": "", "template": "{{ .Prompt }}", "license": ""}
-        )
+        extras = _SHOW_EXTRAS.get(family, {"parameters": "", "template": "{{ .Prompt }}", "license": ""})
         self._json(
             200,
             {
@@ -604,9 +597,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_lines(self, lines: list[bytes], delay: float) -> bool:
         if delay <= 0:
             batch = FakeOllama.BATCH
-            return all(
-                self._write(b"".join(lines[i : i + batch])) for i in range(0, len(lines), batch)
-            )
+            return all(self._write(b"".join(lines[i : i + batch])) for i in range(0, len(lines), batch))
         return all(self._wait(delay) and self._write(line) for line in lines)
 
     def _load(self, model: JSON, body: JSON) -> bool:
@@ -651,9 +642,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._cut()
         if model is not None and self.fake.find(wanted) is None:
             with self.fake._lock:
-                self.fake.models.insert(
-                    0, {**copy.deepcopy(model), "name": wanted, "model": wanted}
-                )
+                self.fake.models.insert(0, {**copy.deepcopy(model), "name": wanted, "model": wanted})
         self._end_stream()
 
 
@@ -677,9 +666,7 @@ def _layers(model: JSON) -> Iterator[JSON]:
     for kind, total in blobs:
         digest = _digest(f"{model.get('name')}/{kind}")
         status = {"status": f"pulling {digest[:12]}", "digest": f"sha256:{digest}", "total": total}
-        steps = (
-            (0, total // 4, total // 2, total * 3 // 4, total) if kind == "weights" else (total,)
-        )
+        steps = (0, total // 4, total // 2, total * 3 // 4, total) if kind == "weights" else (total,)
         for completed in steps:
             # No `completed` before the first bytes arrive, as the real server does.
             yield {**status, "completed": completed} if completed else dict(status)

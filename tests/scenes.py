@@ -20,19 +20,19 @@ import httpx
 from textual import events
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ollama_server import ChatScript, FakeOllama  # noqa: E402
+from ollama_server import ChatScript, FakeOllama
 
-from app.app import OllamaTui, make_app  # noqa: E402
-from app.chat_options import ChatOptions, apply_set  # noqa: E402
-from app.client import OllamaClient  # noqa: E402
-from app.config import DEFAULT_HOST, Settings  # noqa: E402
-from app.conversation import Turn, TurnState  # noqa: E402
-from app.protocol import ChatStats  # noqa: E402
-from app.screens.chat import ChatScreen  # noqa: E402
-from app.screens.pull import PullScreen, PullSnapshot  # noqa: E402
-from app.screens.settings import SettingsScreen  # noqa: E402
-from app.store import ConversationInfo, Store  # noqa: E402
-from app.widgets.prompt_input import PromptInput  # noqa: E402
+from app.app import OllamaTui, make_app
+from app.chat_options import ChatOptions, apply_set
+from app.client import OllamaClient
+from app.config import DEFAULT_HOST, Settings
+from app.conversation import Turn, TurnState
+from app.protocol import ChatStats
+from app.screens.chat import ChatScreen
+from app.screens.pull import PullScreen, PullSnapshot
+from app.screens.settings import SettingsScreen
+from app.store import ConversationInfo, Store
+from app.widgets.prompt_input import PromptInput
 
 SIZE = (110, 34)
 DAY = 1_709_640_000.0  # 2024-03-05 12:00 UTC: shown as a full date, the same in every zone
@@ -144,7 +144,9 @@ def conversation(server: FakeOllama, data_dir: Path) -> Scene:
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = chat_screen(pilot)
-        await settle(pilot, lambda: screen.models and screen.turns and pilot.app.query_one("#conversations").option_count == 3)
+        await settle(
+            pilot, lambda: screen.models and screen.turns and pilot.app.query_one("#conversations").option_count == 3
+        )
 
     return Scene(build(server, data_dir, session_id=session), run_before)
 
@@ -228,7 +230,9 @@ def pull(server: FakeOllama, data_dir: Path) -> Scene:
         await settle(pilot, lambda: screen.models)
         screen.command_pull("gemma3:1b")
         await settle(pilot, lambda: isinstance(pilot.app.screen, PullScreen))
-        snapshot = PullSnapshot("gemma3:1b", "pulling 7cd4618c1faf", 412_300_000, 815_319_791, 412_300_000, 815_327_000, 12_300_000.0)
+        snapshot = PullSnapshot(
+            "gemma3:1b", "pulling 7cd4618c1faf", 412_300_000, 815_319_791, 412_300_000, 815_327_000, 12_300_000.0
+        )
         pilot.app.screen.post_message(PullScreen.Progressed(snapshot))
         await settle(pilot, lambda: "412.3 MB" in shown(pilot, "#pull-detail"))
 

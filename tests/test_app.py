@@ -344,7 +344,9 @@ async def test_faults_mid_stream_keep_partial(ollama: FakeOllama, make_tui: Make
 
 
 async def test_hostile_output_is_shown_literally(ollama: FakeOllama, make_tui: MakeTui) -> None:
-    ollama.enqueue(ChatScript(tokens=["[bold]not bold[/bold] ", "\x1b[2J\x1b]0;pwned\x07", "\x1b[31mred\x1b[0m ", "漢字 😀"]))
+    ollama.enqueue(
+        ChatScript(tokens=["[bold]not bold[/bold] ", "\x1b[2J\x1b]0;pwned\x07", "\x1b[31mred\x1b[0m ", "漢字 😀"])
+    )
     app = make_tui()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)

@@ -3,6 +3,7 @@ scrolling and resizing."""
 
 from __future__ import annotations
 
+import itertools
 import weakref
 
 from textual.app import App, ComposeResult
@@ -45,8 +46,7 @@ def conversation(pairs: int, words: int = 30) -> list[Turn]:
         turns.append(
             Turn(
                 "assistant",
-                f"Answer {number}\n\n- first point\n- second point\n\n"
-                + "because " * words,
+                f"Answer {number}\n\n- first point\n- second point\n\n" + "because " * words,
                 model="llama3.2:latest" if number % 2 else "qwen2.5:7b",
                 stats=ChatStats(eval_count=120, eval_duration=2_000_000_000),
             )
@@ -107,9 +107,7 @@ async def test_streaming_appends_and_follows_the_end() -> None:
 async def test_scrolling_up_stops_following_and_the_end_reengages() -> None:
     async with Host().run_test(size=SIZE) as pilot:
         view = pilot.app.query_one(ConversationView)
-        reply = Turn(
-            "assistant", "start\n\n", model="mistral:7b", state=TurnState.STREAMING
-        )
+        reply = Turn("assistant", "start\n\n", model="mistral:7b", state=TurnState.STREAMING)
         view.set_turns([*conversation(20), reply])
         view.focus()
         await settled(pilot)
@@ -173,9 +171,7 @@ async def test_headers_show_who_wrote_what_and_how_it_ended() -> None:
 
         def colour(text: str) -> object:
             strip = view.render_line(lines.index(text))
-            return next(
-                s.style.color for s in strip if s.text.strip() == text[2:].strip()
-            )
+            return next(s.style.color for s in strip if s.text.strip() == text[2:].strip())
 
         error = view.get_component_rich_style("conversation-view--error").color
         warning = view.get_component_rich_style("conversation-view--warning").color
@@ -189,15 +185,11 @@ async def test_headers_show_who_wrote_what_and_how_it_ended() -> None:
 async def test_untrusted_names_and_text_are_shown_literally() -> None:
     async with Host().run_test(size=SIZE) as pilot:
         view = pilot.app.query_one(ConversationView)
-        view.set_turns(
-            [Turn("assistant", "[bold]x[/bold] \x1b[2J", model="m\x1b]0;t\x07x")]
-        )
+        view.set_turns([Turn("assistant", "[bold]x[/bold] \x1b[2J", model="m\x1b]0;t\x07x")])
         await settled(pilot)
         lines = shown(view)
         assert "▎ mx" in lines and "▎ [bold]x[/bold]" in lines
-        assert not any(
-            "\x1b" in segment.text for y in range(5) for segment in view.render_line(y)
-        )
+        assert not any("\x1b" in segment.text for y in range(5) for segment in view.render_line(y))
 
 
 async def test_removing_and_clearing() -> None:
@@ -248,9 +240,7 @@ async def test_resizing_rewraps_and_keeps_the_end() -> None:
         number = question.split(":")[0]
         await pilot.resize_terminal(70, 24)
         await settled(pilot)
-        assert any(
-            line.startswith(number + ":") for line in shown(view)
-        )  # still in sight
+        assert any(line.startswith(number + ":") for line in shown(view))  # still in sight
         assert not view.following
 
 
@@ -262,9 +252,7 @@ async def test_home_and_end_keys() -> None:
         await settled(pilot)
         await pilot.press("home")
         await settled(pilot)
-        assert shown(view)[0] == "▎ You" and shown(view)[1].startswith(
-            "▎ Question 0: why"
-        )
+        assert shown(view)[0] == "▎ You" and shown(view)[1].startswith("▎ Question 0: why")
         assert not view.following
         await pilot.press("end")
         await settled(pilot)
@@ -273,9 +261,7 @@ async def test_home_and_end_keys() -> None:
 
 async def test_scrolling_up_into_estimated_turns_does_not_jump() -> None:
     # Headings render taller than their text suggests, so every estimate here is too low.
-    turns = [
-        Turn("assistant", f"## {n}a\n## {n}b\n## {n}c", model="m") for n in range(300)
-    ]
+    turns = [Turn("assistant", f"## {n}a\n## {n}b\n## {n}c", model="m") for n in range(300)]
     async with Host().run_test(size=SIZE) as pilot:
         view = pilot.app.query_one(ConversationView)
         view.set_turns(turns)
@@ -289,9 +275,7 @@ async def test_scrolling_up_into_estimated_turns_does_not_jump() -> None:
             view.action_scroll_up()  # what the up key does
             assert shown(view)[1:] == before[:-1]
         assert view.virtual_size.height > height  # estimates were replaced on the way
-        for _ in range(
-            10
-        ):  # a page up lands in turns never drawn; a page down comes back
+        for _ in range(10):  # a page up lands in turns never drawn; a page down comes back
             before = shown(view)
             view.action_page_up()
             view.action_page_down()
@@ -344,9 +328,7 @@ async def test_turns_far_away_let_go_of_their_lines(monkeypatch) -> None:
             pages.append(shown(view))
             view.action_page_up()
         assert "Question 0:" in screen_text(view)
-        assert (
-            len(alive) > 12
-        )  # every turn drawn on the way, but only the last 12 keep lines
+        assert len(alive) > 12  # every turn drawn on the way, but only the last 12 keep lines
         assert sum(renderer.holds_lines for renderer in alive) <= 12
         view.action_scroll_end()
         for page in pages:  # the way up again: forgotten turns come back the same
@@ -366,10 +348,7 @@ async def test_thinking_unfolds_while_alone_then_folds_when_the_answer_starts() 
         await settled(pilot)
         lines = shown(view)
         assert "▎ ▾ Thinking… (9 words)" in lines
-        assert (
-            "▎   The user asks about Peru." in lines
-            and "▎   Its capital is Lima." in lines
-        )
+        assert "▎   The user asks about Peru." in lines and "▎   Its capital is Lima." in lines
         colour = view.get_component_rich_style("conversation-view--thinking").color
         strip = view.render_line(lines.index("▎   The user asks about Peru."))
         assert next(s.style.color for s in strip if "Peru" in s.text) == colour
@@ -394,9 +373,7 @@ async def test_thinking_unfolds_while_alone_then_folds_when_the_answer_starts() 
         assert "▎   The user asks about Peru." in shown(view)
         assert view.toggle_thinking(reply)
         await settled(pilot)
-        assert "Peru" not in screen_text(view) and "▎ ▸ Thinking (9 words)" in shown(
-            view
-        )
+        assert "Peru" not in screen_text(view) and "▎ ▸ Thinking (9 words)" in shown(view)
 
 
 async def test_clicking_the_thinking_line_toggles_it() -> None:
@@ -416,9 +393,7 @@ async def test_clicking_the_thinking_line_toggles_it() -> None:
         await pilot.click(ConversationView, offset=(4, title))
         await settled(pilot)
         assert "Greet back" not in screen_text(view)
-        await pilot.click(
-            ConversationView, offset=(4, title + 1)
-        )  # the answer: nothing happens
+        await pilot.click(ConversationView, offset=(4, title + 1))  # the answer: nothing happens
         await settled(pilot)
         assert "Greet back" not in screen_text(view)
 
@@ -426,9 +401,7 @@ async def test_clicking_the_thinking_line_toggles_it() -> None:
 def long_reply(sections: int) -> str:
     parts = []
     for number in range(sections):
-        parts.append(
-            f"## Part {number}\n\nText of part {number}, " + "which wraps " * 12
-        )
+        parts.append(f"## Part {number}\n\nText of part {number}, " + "which wraps " * 12)
         parts.append(f"```python\ndef part_{number}():\n    return {number}\n```")
         parts.append(f"1. first of {number}\n2. second of {number}")
     return "\n\n".join(parts)
@@ -441,28 +414,17 @@ async def test_a_long_reply_reads_the_same_page_by_page_as_drawn_whole() -> None
     text = long_reply(120)
     async with Host().run_test(size=SIZE) as pilot:
         view = pilot.app.query_one(ConversationView)
-        view.set_turns(
-            [Turn("user", "Tell me everything"), Turn("assistant", text, model="m")]
-        )
+        view.set_turns([Turn("user", "Tell me everything"), Turn("assistant", text, model="m")])
         await settled(pilot)
         width = turn_lines.content_width(view._width)
         whole = MessageRenderer()
         whole.update(text)
-        body = [
-            (turn_lines.BAR + "".join(segment.text for segment in line)).rstrip()
-            for line in whole.lines(width)
-        ]
+        body = [(turn_lines.BAR + "".join(segment.text for segment in line)).rstrip() for line in whole.lines(width)]
 
         def window() -> int:
             """Where the rows on screen sit in the whole reply (all of them must)."""
-            rows = [
-                row for row in shown(view) if row.startswith(turn_lines.BAR.strip())
-            ]
-            rows = [
-                row
-                for row in rows
-                if row not in ("▎ You", "▎ m", "▎ Tell me everything")
-            ]
+            rows = [row for row in shown(view) if row.startswith(turn_lines.BAR.strip())]
+            rows = [row for row in rows if row not in ("▎ You", "▎ m", "▎ Tell me everything")]
             for start in range(len(body) - len(rows) + 1):
                 if body[start : start + len(rows)] == rows:
                     return start
@@ -478,10 +440,7 @@ async def test_a_long_reply_reads_the_same_page_by_page_as_drawn_whole() -> None
         assert "Tell me everything" in screen_text(view)
         # Each Page Up moves the text by exactly a page: drawing the parts above moved nothing.
         # (The last one reaches the top; the turn's header is above the reply's first line.)
-        assert all(
-            a - b == view.size.height
-            for a, b in zip(starts, starts[1:-1], strict=False)
-        )
+        assert all(a - b == view.size.height for a, b in itertools.pairwise(starts[:-1]))
         assert starts[-1] == 0 and len(starts) > 50
         while not view.following:
             view.action_page_down()

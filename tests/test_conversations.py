@@ -54,7 +54,10 @@ def reply_done(screen: ChatScreen, count: int) -> Callable[[], bool]:
 
 TWO = {
     "Peru": [("user", "Capital of Peru?", ""), ("assistant", "**Lima** is the capital.", "llama3.2:latest")],
-    "Rust lifetimes": [("user", "Explain lifetimes", ""), ("assistant", "Lifetimes tie references to scopes.", "qwen3:4b")],
+    "Rust lifetimes": [
+        ("user", "Explain lifetimes", ""),
+        ("assistant", "Lifetimes tie references to scopes.", "qwen3:4b"),
+    ],
 }
 
 
@@ -164,7 +167,12 @@ async def test_delete_asks_first(make_tui: MakeTui, tmp_path: Path) -> None:
 
 
 async def test_search_opens_conversation_at_the_hit(make_tui: MakeTui, tmp_path: Path) -> None:
-    filler = [("user", f"question {i}", "") if i % 2 == 0 else ("assistant", f"answer {i}\n\n" + "more words " * 40, "llama3.2:latest") for i in range(40)]
+    filler = [
+        ("user", f"question {i}", "")
+        if i % 2 == 0
+        else ("assistant", f"answer {i}\n\n" + "more words " * 40, "llama3.2:latest")
+        for i in range(40)
+    ]
     filler.insert(3, ("assistant", "The needle is a **zebra** in a haystack.", "llama3.2:latest"))
     seed(tmp_path / "data", {"Long one": filler, **TWO})
     app = make_tui()

@@ -126,7 +126,9 @@ def test_sigkill_at_random_moments(ollama: FakeOllama, tmp_path: Path, capsys: p
                 requests = len(ollama.bodies("/api/chat"))
                 ollama.enqueue(ChatScript(tokens=[f" r{run}w{i}" for i in range(50)], delay=0.01))
                 app.type(f"message {run} about crashes\r")
-                wait(lambda: len(ollama.bodies("/api/chat")) > requests)  # the question is saved by now
+                wait(
+                    lambda requests=requests: len(ollama.bodies("/api/chat")) > requests
+                )  # the question is saved by now
                 time.sleep(rng.uniform(0, 0.7))
             elif action == "rename":
                 title = (current, f"renamed in run {run}")

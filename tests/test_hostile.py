@@ -145,7 +145,9 @@ async def run_exchange(server: FakeOllama, data_dir: Path, message: str, reply: 
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(screen.turns) == 2 and screen.turns[1].state == TurnState.COMPLETE)
         assert screen.conversation is not None
-        await wait_until(pilot, lambda: [t.state for t in app.store.turns(screen.conversation.id)] == [TurnState.COMPLETE] * 2)  # type: ignore[union-attr]
+        await wait_until(
+            pilot, lambda: [t.state for t in app.store.turns(screen.conversation.id)] == [TurnState.COMPLETE] * 2
+        )  # type: ignore[union-attr]
         user, answer = app.store.turns(screen.conversation.id)
         assert server.bodies("/api/chat")[-1]["messages"] == [{"role": "user", "content": held}]
         assert user.content == held  # stored exactly as sent
@@ -167,7 +169,9 @@ def test_hostile_text_is_shown_safely_and_stored_exactly(server: FakeOllama, mes
 
 
 async def test_text_after_an_unterminated_escape_string_is_shown(server: FakeOllama, tmp_path: Path) -> None:
-    server.enqueue(ChatScript(tokens=["before ", "\x1b]0;no terminator", "\n\nstill here\n\n", "\x9d8-bit", "\n\nand here"]))
+    server.enqueue(
+        ChatScript(tokens=["before ", "\x1b]0;no terminator", "\n\nstill here\n\n", "\x9d8-bit", "\n\nand here"])
+    )
     app = make_app(Settings(host=server.url, data_dir=tmp_path))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await exchange(pilot, "hi")
@@ -184,7 +188,9 @@ async def exchange(pilot: Pilot[None], text: str, replies: int = 1) -> ChatScree
     await wait_until(pilot, lambda: screen.models)
     await type_text(pilot, text)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: len(screen.turns) == 2 * replies and screen.turns[-1].state == TurnState.COMPLETE, timeout=60)
+    await wait_until(
+        pilot, lambda: len(screen.turns) == 2 * replies and screen.turns[-1].state == TurnState.COMPLETE, timeout=60
+    )
     return screen
 
 
@@ -193,7 +199,9 @@ async def exchange(pilot: Pilot[None], text: str, replies: int = 1) -> ChatScree
     [("a 1 MB paste", "paste " * 166_667), ("10,000 lines", "\n".join(f"line {n}" for n in range(10_000)))],
     ids=lambda case: case[0],
 )
-async def test_huge_messages_are_sent_and_stored_whole(message: tuple[str, str], server: FakeOllama, tmp_path: Path) -> None:
+async def test_huge_messages_are_sent_and_stored_whole(
+    message: tuple[str, str], server: FakeOllama, tmp_path: Path
+) -> None:
     text = message[1]
     app = make_app(Settings(host=server.url, data_dir=tmp_path))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -242,7 +250,9 @@ async def test_hostile_names_from_the_server_and_the_database(server: FakeOllama
     with Store.open(tmp_path) as store:
         info = store.create_conversation(f"m{hostile}", title=f"Title {hostile}")
         store.add_turn(info.id, Turn("user", f"hi {hostile}"))
-        store.add_turn(info.id, Turn("assistant", f"reply {hostile}", model=f"m{hostile}", state=TurnState.ERROR, error=hostile))
+        store.add_turn(
+            info.id, Turn("assistant", f"reply {hostile}", model=f"m{hostile}", state=TurnState.ERROR, error=hostile)
+        )
     app = make_app(Settings(host=server.url, data_dir=tmp_path, continue_last=True))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: chat(app).models)
@@ -293,7 +303,10 @@ HOSTILE = "".join(FRAGMENTS)
 
 def hostile_conversation() -> tuple[ConversationInfo, list[Turn]]:
     info = ConversationInfo(7, f"../../etc/passwd {HOSTILE}", 1.0, 2.0, f"m{HOSTILE}", system=HOSTILE)
-    turns = [Turn("user", HOSTILE, created_at=1.0), Turn("assistant", HOSTILE, model="m", thinking=HOSTILE, created_at=2.0)]
+    turns = [
+        Turn("user", HOSTILE, created_at=1.0),
+        Turn("assistant", HOSTILE, model="m", thinking=HOSTILE, created_at=2.0),
+    ]
     return info, turns
 
 
@@ -312,7 +325,9 @@ def test_exports_are_safe_to_print_and_json_keeps_everything(tmp_path: Path) -> 
 
 def run_cli(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "share")}
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env
+    )
 
 
 def test_command_line_export_never_overwrites_without_force(tmp_path: Path) -> None:
@@ -330,7 +345,9 @@ def test_command_line_export_never_overwrites_without_force(tmp_path: Path) -> N
         assert refused.returncode == 1 and "already exists; add --force" in refused.stderr
     assert existing.read_text() == "keep me" and not (tmp_path / "elsewhere.md").exists()
     into_folder = run_cli(*export, "-o", str(tmp_path), "--force", cwd=tmp_path, home=tmp_path)
-    assert into_folder.returncode == 1 and "Is a directory" in into_folder.stderr and "Traceback" not in into_folder.stderr
+    assert (
+        into_folder.returncode == 1 and "Is a directory" in into_folder.stderr and "Traceback" not in into_folder.stderr
+    )
     forced = run_cli(*export, "--format", "json", "-o", str(existing), "--force", cwd=tmp_path, home=tmp_path)
     assert forced.returncode == 0
     assert from_json(existing.read_text())[1][0].content == HOSTILE
@@ -338,7 +355,9 @@ def test_command_line_export_never_overwrites_without_force(tmp_path: Path) -> N
     assert printed.returncode == 0 and not IN_TEXT_FILES.search(printed.stdout)
 
 
-async def test_in_app_export_never_overwrites_and_resolves_paths(server: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_in_app_export_never_overwrites_and_resolves_paths(
+    server: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
     work.mkdir()

@@ -39,9 +39,7 @@ async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def replied(screen: ChatScreen, count: int = 1) -> Callable[[], bool]:
-    return lambda: (
-        sum(t.role == "assistant" for t in screen.turns) >= count and screen.streaming is None
-    )
+    return lambda: sum(t.role == "assistant" for t in screen.turns) >= count and screen.streaming is None
 
 
 async def test_pull_from_the_picker_to_success(ollama: FakeOllama, make_tui: MakeTui) -> None:

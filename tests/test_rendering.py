@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 import re
 
@@ -20,16 +21,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 DOCUMENTS = {
     "headings and paragraphs": (
-        "# Title\n\nFirst *para* with `code`.\nSecond line.\n\n## Part\nText under it\n"
-        "===\n\nSetext above.\n"
+        "# Title\n\nFirst *para* with `code`.\nSecond line.\n\n## Part\nText under it\n===\n\nSetext above.\n"
     ),
     "nested lists": (
         "Intro:\n- one\n  - one.a\n  - one.b\n\n    more one.b\n- two\n\n1. first\n2. second\n"
         "   1. inner\n\n3) other\n\nafter\n"
     ),
-    "table": (
-        "Before\n| name | size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\nlazy row\n\n| x |\n|-|\n\nend"
-    ),
+    "table": ("Before\n| name | size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\nlazy row\n\n| x |\n|-|\n\nend"),
     "fences": (
         "Code:\n\n```python\ndef f(x):\n    return x\n```\n\n~~~\nraw\n~~~\n\n    indented\n\n"
         "    still\n\n```js\nunclosed(\n"
@@ -134,9 +132,7 @@ FRAGMENTS = [
     st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=40),
     st.integers(min_value=12, max_value=50),
 )
-def test_any_markdown_in_any_chunks(
-    parts: list[str], sizes: list[int], width: int
-) -> None:
+def test_any_markdown_in_any_chunks(parts: list[str], sizes: list[int], width: int) -> None:
     text = "".join(parts)
     pieces, position = [], 0
     for size in sizes:
@@ -159,9 +155,7 @@ def test_a_long_reply_draws_only_what_is_looked_at() -> None:
     renderer = MessageRenderer()
     renderer.update(text)
     height = renderer.height(WIDTH)
-    assert (
-        renderer.block_renders <= 2
-    )  # the open tail only: the last line is not finished
+    assert renderer.block_renders <= 2  # the open tail only: the last line is not finished
     while renderer.reveal(height - 10, height, WIDTH):
         height = renderer.height(WIDTH)
     assert renderer.block_renders < 10
@@ -173,9 +167,7 @@ def test_a_long_reply_draws_only_what_is_looked_at() -> None:
 
 
 def test_a_first_section_of_unusual_white_space_is_still_drawn() -> None:
-    text = (
-        "    \u00a0\n\nfoo\n\nbar\n\nbaz"  # an indented code block of a no-break space
-    )
+    text = "    \u00a0\n\nfoo\n\nbar\n\nbaz"  # an indented code block of a no-break space
     renderer = MessageRenderer()
     renderer.update(text)
     height = renderer.height(WIDTH)
@@ -191,9 +183,7 @@ def test_a_long_unfinished_escape_string_is_held_back_whole() -> None:
 
 
 def test_a_place_in_the_text_keeps_its_row_meaning_while_sections_are_drawn() -> None:
-    text = "\n\n".join(
-        ("word " * 30).strip() for _ in range(50)
-    )  # wraps: estimates are off
+    text = "\n\n".join(("word " * 30).strip() for _ in range(50))  # wraps: estimates are off
     renderer = MessageRenderer()
     renderer.update(text)
     renderer.height(WIDTH)
@@ -247,9 +237,7 @@ def test_wide_characters_wrap_by_cell_width() -> None:
         assert cell_len(text_of(line)) == 20
     shown = "".join(text_of(line).strip() for line in lines)
     assert shown == text.replace(" ", "")
-    assert (
-        len(lines) == 5 + 3
-    )  # 96 cells of CJK on 20-cell lines, then 50 cells of emoji
+    assert len(lines) == 5 + 3  # 96 cells of CJK on 20-cell lines, then 50 cells of emoji
 
 
 def test_settled_blocks_are_drawn_once() -> None:
@@ -293,14 +281,12 @@ def test_fitting_code_block_matches_rich_word_wrapped_syntax() -> None:
     ours = [text_of(row).rstrip() for row in renderer.lines(width)]
     console = Console(
         width=width,
-        file=open("/dev/null", "w"),
+        file=io.StringIO(),
         force_terminal=True,
         color_system="truecolor",
     )
     theirs = [
         "".join(segment.text for segment in line).rstrip()
-        for line in console.render_lines(
-            Markdown(text, code_theme="monokai"), console.options.update_width(width)
-        )
+        for line in console.render_lines(Markdown(text, code_theme="monokai"), console.options.update_width(width))
     ]
     assert ours == theirs

@@ -3,6 +3,7 @@ and search."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sqlite3
@@ -263,7 +264,7 @@ def test_search_prefixes_all_words_and_diacritics(store: Store) -> None:
 
 
 ODD_QUERIES = ['"', "'; DROP TABLE messages; --", "a OR", "NEAR(", "*", "-x", "c++", "foo:bar"]
-ODD_QUERIES += ["^", "AND", "(", ")", "col:", "{x}", "\x00", "²", "ǅ", "日本語", "a\"b*"]
+ODD_QUERIES += ["^", "AND", "(", ")", "col:", "{x}", "\x00", "²", "ǅ", "日本語", 'a"b*']
 
 
 @pytest.mark.parametrize("query", ODD_QUERIES)
@@ -487,12 +488,8 @@ def use_store(data_dir: Path) -> tuple[str, str | None, list[str]]:
         return store.mode, store.notice, [info.title for info in store.conversations()]
 
 
-@pytest.mark.parametrize(
-    ("file_mode", "dir_mode"), [(0o400, 0o700), (0o600, 0o500)], ids=["file", "folder"]
-)
-def test_a_read_only_file_or_folder_is_read_but_never_written(
-    shared_dir: Path, file_mode: int, dir_mode: int
-) -> None:
+@pytest.mark.parametrize(("file_mode", "dir_mode"), [(0o400, 0o700), (0o600, 0o500)], ids=["file", "folder"])
+def test_a_read_only_file_or_folder_is_read_but_never_written(shared_dir: Path, file_mode: int, dir_mode: int) -> None:
     data_dir = shared_dir / "data"
     saved_store(data_dir)
     path = data_dir / DB_NAME
@@ -621,7 +618,7 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
     expected = [f"{name} {number}" for name in names for number in range(count)]
     assert sorted(contents) == sorted(expected)
     writer_order = [content.split()[0] for content in contents]
-    switches = sum(a != b for a, b in zip(writer_order, writer_order[1:]))
+    switches = sum(a != b for a, b in itertools.pairwise(writer_order))
     assert switches > 1, "the writers did not overlap, so this test proved nothing"
 
 
@@ -656,8 +653,5 @@ def test_the_store_loads_no_ui_or_http_code() -> None:
         "import sys, app.store, app.export, app.sessions_cli;"
         "print(sorted({'textual', 'rich', 'httpx'} & set(sys.modules)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
-

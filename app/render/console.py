@@ -36,15 +36,10 @@ def blank_row(width: int, style: Style | None = None) -> Row:
 
 def is_blank(row: Row) -> bool:
     """A row with nothing on it: only spaces, and no background of its own."""
-    return all(
-        not segment.text.strip(" ") and not (segment.style and segment.style.bgcolor)
-        for segment in row
-    )
+    return all(not segment.text.strip(" ") and not (segment.style and segment.style.bgcolor) for segment in row)
 
 
 def render_plain(text: str, width: int, style: Style | None = None) -> list[Row]:
     """Untrusted plain text wrapped to `width` cells (for error notes and the like)."""
     width = max(1, width)
-    return CONSOLE.render_lines(
-        Text(sanitize(text), style=style or Style()), options(width), pad=True
-    )
+    return CONSOLE.render_lines(Text(sanitize(text), style=style or Style()), options(width), pad=True)

@@ -27,12 +27,8 @@ if TYPE_CHECKING:
     from rich.markdown import Markdown
 
 TAB_SIZE = 4  # Rich's default for code blocks
-CODE_THEME = (
-    "monokai"  # dark background of its own, so code reads well on any dark theme
-)
-LAST_NUMBER = (
-    "last_number"  # token meta: the number Rich sizes an ordered list's numbers by
-)
+CODE_THEME = "monokai"  # dark background of its own, so code reads well on any dark theme
+LAST_NUMBER = "last_number"  # token meta: the number Rich sizes an ordered list's numbers by
 
 
 def new_parser(breaks: bool = False) -> MarkdownIt:
@@ -72,9 +68,7 @@ def lexer(name: str) -> Lexer | str:
 
         try:
             # The options Rich's `Syntax.lexer` uses, so the tokens are the same.
-            found = get_lexer_by_name(
-                name, stripnl=False, ensurenl=True, tabsize=TAB_SIZE
-            )
+            found = get_lexer_by_name(name, stripnl=False, ensurenl=True, tabsize=TAB_SIZE)
         except ClassNotFound:
             return name
         _LEXERS[name] = found
@@ -91,14 +85,9 @@ def _markdown_class() -> type[Markdown]:
         """Rich's code block, drawn the quicker way where that gives the same lines: code
         whose lines all fit needs no word wrapping, which Rich would do line by line."""
 
-        def __rich_console__(
-            self, console: Console, options: ConsoleOptions
-        ) -> RenderResult:
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
             code = str(self.text).rstrip()
-            fits = (
-                "\t" not in code
-                and max(map(cell_len, code.split("\n"))) <= options.max_width - 2
-            )
+            fits = "\t" not in code and max(map(cell_len, code.split("\n"))) <= options.max_width - 2
             yield Syntax(
                 code,
                 lexer(self.lexer_name),
@@ -119,17 +108,13 @@ def _markdown_class() -> type[Markdown]:
             element.last_number = token.meta.get(LAST_NUMBER)
             return element
 
-        def __rich_console__(
-            self, console: Console, options: ConsoleOptions
-        ) -> RenderResult:
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
             if self.list_type == "bullet_list_open" or self.last_number is None:
                 yield from super().__rich_console__(console, options)
                 return
             number = 1 if self.list_start is None else self.list_start
             for index, item in enumerate(self.items):
-                yield from item.render_number(
-                    console, options, number + index, self.last_number
-                )
+                yield from item.render_number(console, options, number + index, self.last_number)
 
     class _Markdown(Markdown):
         elements: ClassVar[dict[str, type[MarkdownElement]]] = {
@@ -165,22 +150,16 @@ def _markdown(tokens: list[Token], code_theme: str) -> Markdown:
 _NEW_LINE = Segment.line()
 
 
-def draw_tokens(
-    tokens: list[Token], width: int, code_theme: str = CODE_THEME
-) -> list[Row]:
+def draw_tokens(tokens: list[Token], width: int, code_theme: str = CODE_THEME) -> list[Row]:
     """One top-level block's tokens as rows exactly `width` cells wide, without blank rows
     at either edge (blocks are put one blank row apart by the caller)."""
-    segments: Iterable[Segment] = iter(
-        CONSOLE.render(_markdown(tokens, code_theme), options(width))
-    )
+    segments: Iterable[Segment] = iter(CONSOLE.render(_markdown(tokens, code_theme), options(width)))
     # Rich starts a block with a newline when a nested paragraph closed before it (a list,
     # a quote): a separator meant for the block above.
     first = next(iter(segments), None)
     if first is not None and first != _NEW_LINE:
         segments = chain((first,), segments)
-    rows = list(
-        Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False)
-    )
+    rows = list(Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False))
     # Some blocks bring blank edges of their own (a rule, a table's frame).
     start, end = 0, len(rows)
     while start < end and is_blank(rows[start]):
@@ -192,9 +171,7 @@ def draw_tokens(
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    source: (
-        str  # the block's own lines: equal sources render equally, so it keys caches
-    )
+    source: str  # the block's own lines: equal sources render equally, so it keys caches
     tokens: list[Token]
 
 
@@ -230,6 +207,5 @@ def blocks(text: str, breaks: bool = False) -> list[Block]:
         return starts[line] if line < len(starts) else len(text)
 
     return [
-        Block(text[offset(first) : offset(end)], tokens)
-        for first, end, tokens in top_level(parser(breaks).parse(text))
+        Block(text[offset(first) : offset(end)], tokens) for first, end, tokens in top_level(parser(breaks).parse(text))
     ]

@@ -21,9 +21,7 @@ from app.text import StreamSanitizer
 class MessageRenderer:
     def __init__(self, code_theme: str = CODE_THEME, breaks: bool = False) -> None:
         self.code_theme = code_theme
-        self.breaks = (
-            breaks  # a line break in a paragraph stays one (a person's own message)
-        )
+        self.breaks = breaks  # a line break in a paragraph stays one (a person's own message)
         self._retired_draws = 0
         self._reset()
 
@@ -35,13 +33,9 @@ class MessageRenderer:
         self._sections: list[Section] = []
         self._synced = 0  # sections before this one were final at the last update
         self._width = 0
-        self._starts: list[
-            int
-        ] = []  # first row of each laid-out section (after its gap)
+        self._starts: list[int] = []  # first row of each laid-out section (after its gap)
         self._end = 0  # rows taken by the laid-out sections
-        self._numbers: dict[
-            int, int
-        ] = {}  # ordered list (by start) -> digits of its last number
+        self._numbers: dict[int, int] = {}  # ordered list (by start) -> digits of its last number
 
     @property
     def block_renders(self) -> int:
@@ -72,11 +66,7 @@ class MessageRenderer:
         sections = self._sections
         first = min(self._synced, len(spans), len(sections))
         index = first
-        while (
-            index < len(spans)
-            and index < len(sections)
-            and sections[index].span.key == spans[index].key
-        ):
+        while index < len(spans) and index < len(sections) and sections[index].span.key == spans[index].key:
             sections[index].update(spans[index], self._text)
             index += 1
         if index < len(spans) or index < len(sections):
@@ -86,9 +76,7 @@ class MessageRenderer:
             for span in spans[index:]:
                 section = spare.pop(span.key, None)
                 if section is None:
-                    section = make_section(
-                        span, self._text, self.breaks, self.code_theme
-                    )
+                    section = make_section(span, self._text, self.breaks, self.code_theme)
                 else:
                     self._retired_draws -= section.draws
                     section.update(span, self._text)
@@ -111,16 +99,12 @@ class MessageRenderer:
             while begin and sections[begin - 1].span.same_list(section.span):
                 begin -= 1
             end = index
-            while end + 1 < len(sections) and sections[end + 1].span.same_list(
-                section.span
-            ):
+            while end + 1 < len(sections) and sections[end + 1].span.same_list(section.span):
                 end += 1
             last = sections[end].span
             assert last.number is not None
             number = last.number + last.first_item + last.items
-            runs = [
-                run for run in sections[begin : end + 1] if isinstance(run, ListSection)
-            ]
+            runs = [run for run in sections[begin : end + 1] if isinstance(run, ListSection)]
             if len(str(number)) != len(str(runs[0].last_number)):
                 for run in runs:
                     run.rows = None
@@ -133,11 +117,7 @@ class MessageRenderer:
     def _truncate_layout(self, index: int) -> None:
         del self._starts[index:]
         count = len(self._starts)
-        self._end = (
-            self._starts[-1] + self._sections[count - 1].height(self._width)
-            if count
-            else 0
-        )
+        self._end = self._starts[-1] + self._sections[count - 1].height(self._width) if count else 0
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -166,11 +146,7 @@ class MessageRenderer:
         width = self._width
         for index in range(len(self._starts), len(self._sections)):
             section = self._sections[index]
-            rows = (
-                section.measure(width)
-                if index >= self._synced
-                else section.height(width)
-            )
+            rows = section.measure(width) if index >= self._synced else section.height(width)
             end += self._gap(index, rows, end)
             self._starts.append(end)
             end += rows
@@ -204,9 +180,7 @@ class MessageRenderer:
         changed_from: int | None = None
         while index < len(self._sections) and self._starts[index] < end:
             section = self._sections[index]
-            if (section.rows is None or section.width != self._width) and self._measure(
-                index
-            ):
+            if (section.rows is None or section.width != self._width) and self._measure(index):
                 changed_from = index if changed_from is None else changed_from
             index += 1
         if changed_from is None:
@@ -221,16 +195,10 @@ class MessageRenderer:
             return blank_row(self._width)
         index = bisect_right(self._starts, y) - 1
         section = self._sections[index]
-        if (section.rows is None or section.width != self._width) and self._measure(
-            index
-        ):
+        if (section.rows is None or section.width != self._width) and self._measure(index):
             self._relayout_from(index)
         y -= self._starts[index]
-        return (
-            section.row(y, self._width)
-            if 0 <= y < section.height(self._width)
-            else blank_row(self._width)
-        )
+        return section.row(y, self._width) if 0 <= y < section.height(self._width) else blank_row(self._width)
 
     def measure_all(self, width: int) -> int:
         """Measure every section: the exact height."""

@@ -35,18 +35,12 @@ class Section:
 
     def __init__(self, span: Span, text: str, breaks: bool, code_theme: str) -> None:
         self.span = copy(span)  # the structure goes on changing its own
-        self.text = (
-            text  # the whole message: the span says which part is this section's
-        )
+        self.text = text  # the whole message: the span says which part is this section's
         self.breaks = breaks
         self.code_theme = code_theme
-        self.rows: int | None = (
-            None  # measured height at `width`; None: use the estimate
-        )
+        self.rows: int | None = None  # measured height at `width`; None: use the estimate
         self.width = 0
-        self.draws = (
-            0  # how many times this section drew rows: lets tests check the work done
-        )
+        self.draws = 0  # how many times this section drew rows: lets tests check the work done
 
     def update(self, span: Span, text: str) -> bool:
         """The span as the structure sees it now; whether it changed."""
@@ -70,11 +64,7 @@ class Section:
         return text.count("\n") + 1 + len(text) // max(1, width)
 
     def height(self, width: int) -> int:
-        return (
-            self.rows
-            if self.rows is not None and width == self.width
-            else self.estimate(width)
-        )
+        return self.rows if self.rows is not None and width == self.width else self.estimate(width)
 
     def measure(self, width: int) -> int:
         raise NotImplementedError
@@ -172,9 +162,7 @@ class ListSection(MarkdownSection):
     def _blocks(self) -> list[Block]:
         # A run of items keeps its drawn rows only while the numbers keep their width.
         found = super()._blocks()
-        return [
-            Block(f"{self.last_number}:{block.source}", block.tokens) for block in found
-        ]
+        return [Block(f"{self.last_number}:{block.source}", block.tokens) for block in found]
 
 
 class DrawnSection(Section):
@@ -207,11 +195,7 @@ class DrawnSection(Section):
         return rows[0] if rows else blank_row(width)
 
     def settled(self, width: int) -> int:
-        return (
-            self._drawing.settled_rows(width)
-            if self._drawing is not None and self._fed
-            else 0
-        )
+        return self._drawing.settled_rows(width) if self._drawing is not None and self._fed else 0
 
     def drop(self) -> None:
         self._drawing, self._fed = None, ""
@@ -300,9 +284,7 @@ _KINDS: dict[Kind, type[Section]] = {
 }
 
 
-def make_section(
-    span: Span, text: str, breaks: bool = False, code_theme: str = CODE_THEME
-) -> Section:
+def make_section(span: Span, text: str, breaks: bool = False, code_theme: str = CODE_THEME) -> Section:
     return _KINDS[span.kind](span, text, breaks, code_theme)
 
 

@@ -46,9 +46,7 @@ class Span:
     code_end: int = 0  # offset after the last line of code (the closing fence excluded)
     closed: bool = False
     # lists
-    list_start: int = (
-        0  # offset where the whole list begins: the spans of one list share it
-    )
+    list_start: int = 0  # offset where the whole list begins: the spans of one list share it
     first_item: int = 0  # index in the list of this span's first item
     items: int = 0
     number: int | None = None  # the list's first number, for an ordered list
@@ -59,11 +57,7 @@ class Span:
 
     def same_list(self, other: Span) -> bool:
         """Whether both are runs of items of one list."""
-        return (
-            self.kind is Kind.LIST
-            and other.kind is Kind.LIST
-            and self.list_start == other.list_start
-        )
+        return self.kind is Kind.LIST and other.kind is Kind.LIST and self.list_start == other.list_start
 
 
 class _Mode(Enum):
@@ -83,12 +77,8 @@ class _State:
     last_line: tuple[int, int] = (0, 0)  # the previous non-blank line (start, end)
     item_start: int = 0  # the list item or quote being read
     content_indent: int = 0  # where that item's content starts
-    item_empty: bool = (
-        False  # the item has no content yet (its first line was only the marker)
-    )
-    item_over: bool = (
-        False  # an empty item ended by a blank line: only a next item goes on
-    )
+    item_empty: bool = False  # the item has no content yet (its first line was only the marker)
+    item_over: bool = False  # an empty item ended by a blank line: only a next item goes on
     marker: str = ""  # the list's bullet character, or the delimiter after its numbers
     table_head: str = ""  # the table's header and delimiter rows
     position: int = 0  # where the next line to read starts
@@ -188,12 +178,7 @@ def _table_continues(head: str, line: str) -> bool:
     """Whether a line after a table's rows is one more row: markdown-it decides each row
     apart from the rows before it, so the header, the delimiter row and the line suffice."""
     tokens = block_parser().parse(f"{head}\n{line}\n")
-    return (
-        bool(tokens)
-        and tokens[0].type == "table_open"
-        and tokens[0].map is not None
-        and tokens[0].map[1] >= 3
-    )
+    return bool(tokens) and tokens[0].type == "table_open" and tokens[0].map is not None and tokens[0].map[1] >= 3
 
 
 def _holds_last_line(window: str, kinds: tuple[str, ...], before: str = "") -> bool:
@@ -331,11 +316,7 @@ class Structure:
         before any other block, so the first line of any block with a pipe in it (a heading,
         a list item, a quote, even a fence's opening line) can turn out to be one."""
         state = self._state
-        if (
-            not self.spans
-            or state.after_blank
-            or state.mode in (_Mode.PARAGRAPH, _Mode.TABLE)
-        ):
+        if not self.spans or state.after_blank or state.mode in (_Mode.PARAGRAPH, _Mode.TABLE):
             return False
         header_start, header_stop = state.last_line
         span = self.spans[-1]
@@ -407,15 +388,9 @@ class Structure:
     def _list_line(self, line: str, start: int, stop: int, after: int) -> bool:
         state = self._state
         indent = _indent(line)
-        item = (
-            _item(line)
-            if indent < 4 and (state.item_over or indent < state.content_indent)
-            else None
-        )
+        item = _item(line) if indent < 4 and (state.item_over or indent < state.content_indent) else None
         if item is not None:
-            if (item.number is None) != (
-                state.marker in "-+*"
-            ) or item.marker != state.marker:
+            if (item.number is None) != (state.marker in "-+*") or item.marker != state.marker:
                 return False  # another kind of marker begins another list
             span = self.spans[-1]
             if span.items >= ITEMS_PER_SPAN:
@@ -446,15 +421,9 @@ class Structure:
             return False
         # A lazy continuation of the item's paragraph, or the end of the list: markdown-it
         # decides, on the text of this one item.
-        item_line = self._text[
-            state.item_start : self._text.find("\n", state.item_start)
-        ]
+        item_line = self._text[state.item_start : self._text.find("\n", state.item_start)]
         spaces = " " * (len(item_line) - len(item_line.lstrip(" ")))
-        before = (
-            f"{spaces}{state.marker} x\n"
-            if state.marker in "-+*"
-            else f"{spaces}0{state.marker} x\n"
-        )
+        before = f"{spaces}{state.marker} x\n" if state.marker in "-+*" else f"{spaces}0{state.marker} x\n"
         if _holds_last_line(self._text[state.item_start : after], _LISTS, before):
             self._extend(after, stop)
             return True
@@ -471,9 +440,7 @@ class Structure:
         elif _interrupts_paragraph(line):
             continues = False
         else:
-            continues = _holds_last_line(
-                self._text[state.item_start : after], ("blockquote_open",)
-            )
+            continues = _holds_last_line(self._text[state.item_start : after], ("blockquote_open",))
         if continues:
             self._extend(after, stop)
         return continues

@@ -40,9 +40,7 @@ class _Anchor:
     entry: TurnLines
     index: int
     row: int
-    place: tuple[int, int, int] | None = (
-        None  # the row at the top, when that is inside the turn
-    )
+    place: tuple[int, int, int] | None = None  # the row at the top, when that is inside the turn
 
 
 class ConversationView(ScrollView, can_focus=True):
@@ -60,9 +58,7 @@ class ConversationView(ScrollView, can_focus=True):
         "conversation-view--thinking-title",
     }
 
-    ALLOW_SELECT = (
-        False  # no selection support yet: copy goes through last_reply_text()
-    )
+    ALLOW_SELECT = False  # no selection support yet: copy goes through last_reply_text()
     DEFAULT_CSS = """
     ConversationView {
         background: $surface;
@@ -98,19 +94,13 @@ class ConversationView(ScrollView, can_focus=True):
         self._following = True
         self._settling = False
         self._ahead_pending = False  # a _draw_ahead is queued
-        self._slack = (
-            0  # blank rows after the end, left by a streaming reply (see _end_top)
-        )
-        self._palette_cache: dict[str, Style] | None = (
-            None  # component styles, from CSS
-        )
+        self._slack = 0  # blank rows after the end, left by a streaming reply (see _end_top)
+        self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
         self._base_cache: Style | None = None  # the view's own style, from CSS
         # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
         # screen, and composing a line makes four strips.
         self._strips: dict[tuple[TurnLines, int], Strip] = {}
-        self._rendered: dict[
-            TurnLines, None
-        ] = {}  # turns holding lines, least recent first
+        self._rendered: dict[TurnLines, None] = {}  # turns holding lines, least recent first
         self.empty_text = ""  # a hint drawn while there are no turns
 
     # -- public API ---------------------------------------------------------------------
@@ -156,20 +146,12 @@ class ConversationView(ScrollView, can_focus=True):
         entry = self._entries[index]
         # A streamed update changes only rows after the turn's finished blocks (and its
         # header): of those, repaint the rows that differ, unless the view scrolled.
-        settled = (
-            entry.settled_rows(self._width)
-            if self._following and index == len(self._entries) - 1
-            else 0
-        )
+        settled = entry.settled_rows(self._width) if self._following and index == len(self._entries) - 1 else 0
         top = self.scroll_offset.y
         start = self._sync_offsets()[index]
         first = max(top, start + settled)
         bottom = top + self._viewport().height
-        before = (
-            [self.render_line(row - top) for row in range(first, bottom)]
-            if settled
-            else []
-        )
+        before = [self.render_line(row - top) for row in range(first, bottom)] if settled else []
         entry.invalidate(self._width)
         self._forget_strips(entry, settled)
         self._mark_stale(index)
@@ -181,9 +163,7 @@ class ConversationView(ScrollView, can_focus=True):
             return
         self.refresh_lines(start, 1)  # the header: streaming and waiting notes
         changed = [
-            row
-            for row, old in zip(range(first, bottom), before, strict=True)
-            if self.render_line(row - top) != old
+            row for row, old in zip(range(first, bottom), before, strict=True) if self.render_line(row - top) != old
         ]
         for row in changed:
             self.refresh_lines(row, 1)
@@ -216,11 +196,7 @@ class ConversationView(ScrollView, can_focus=True):
         False when there is no such thinking to toggle."""
         if turn is None:
             index = next(
-                (
-                    i
-                    for i in range(len(self._entries) - 1, -1, -1)
-                    if self._entries[i].turn.thinking
-                ),
+                (i for i in range(len(self._entries) - 1, -1, -1) if self._entries[i].turn.thinking),
                 None,
             )
         else:
@@ -278,9 +254,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._following = round(new_value) >= self.max_scroll_y
         self._settle()
 
-    def scroll_to(
-        self, x: float | None = None, y: float | None = None, **options: Any
-    ) -> None:
+    def scroll_to(self, x: float | None = None, y: float | None = None, **options: Any) -> None:
         """Scroll at once: turns coming into view get measured and the view re-anchored on
         every step, and an animation would move it back."""
         super().scroll_to(x, y, **(options | {"animate": False}))
@@ -301,9 +275,7 @@ class ConversationView(ScrollView, can_focus=True):
         offsets = self._sync_offsets()
         top = self.scroll_offset.y + y
         if not self._entries and y == 1 and self.empty_text:
-            hint = Strip(
-                [Segment(sanitize(self.empty_text)[:width], self._palette()["dim"])]
-            )
+            hint = Strip([Segment(sanitize(self.empty_text)[:width], self._palette()["dim"])])
             return hint.text_align(width, "center").apply_style(base)
         if not self._width or not 0 <= top < offsets[-1]:
             return Strip.blank(width, base)
@@ -319,11 +291,7 @@ class ConversationView(ScrollView, can_focus=True):
         elif not entry.has_lines:  # forgotten while far away; its height is still right
             self._measure(index)
         height = entry.height
-        strip = (
-            entry.line(key[1], self._width, self._palette())
-            .crop_extend(0, width, base)
-            .apply_style(base)
-        )
+        strip = entry.line(key[1], self._width, self._palette()).crop_extend(0, width, base).apply_style(base)
         if entry.height != height:  # drew a part of a long reply that was not revealed
             self._forget_strips(entry)
             self._mark_stale(index)
@@ -356,9 +324,7 @@ class ConversationView(ScrollView, can_focus=True):
                 # The full style has colours with alpha ($text-muted) blended in; its
                 # background is dropped so lines keep the view's own (and its focus tint).
                 style = self.get_component_rich_style(name)
-                palette[name.removeprefix("conversation-view--")] = (
-                    style.without_color + Style(color=style.color)
-                )
+                palette[name.removeprefix("conversation-view--")] = style.without_color + Style(color=style.color)
             self._palette_cache = palette
         return self._palette_cache
 
@@ -413,26 +379,18 @@ class ConversationView(ScrollView, can_focus=True):
         if index >= len(entries) or entries[index] is not anchor.entry:
             try:
                 index = entries.index(anchor.entry)
-            except (
-                ValueError
-            ):  # it was removed: keep the row with whatever took its place
+            except ValueError:  # it was removed: keep the row with whatever took its place
                 index = min(index, len(entries) - 1)
         offsets = self._sync_offsets()
         entry = entries[index]
         if anchor.place is not None and entry is anchor.entry and entry.measured:
-            inside = entry.row_of(
-                anchor.place
-            )  # parts of the turn above it may have been drawn
+            inside = entry.row_of(anchor.place)  # parts of the turn above it may have been drawn
         else:
             inside = -anchor.row
         inside = min(inside, entry.height - 1) if inside > 0 else inside
-        return max(
-            0, min(offsets[index] + inside, offsets[-1] + self._slack - viewport)
-        )
+        return max(0, min(offsets[index] + inside, offsets[-1] + self._slack - viewport))
 
-    def _settle(
-        self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False
-    ) -> None:
+    def _settle(self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False) -> None:
         """Measure the turns in and near the viewport, update the virtual size and place the
         view: at the end while following, else where `anchor` (or the current top) says.
         `repaint=False`: the caller repaints what changed itself. While following, the page
@@ -452,20 +410,14 @@ class ConversationView(ScrollView, can_focus=True):
             if self._following or anchor is None or not self._entries:
                 changed = self._measure_end(viewport.height + margin * ahead)
                 top = self._end_top(viewport.height)
-                self._slack = (
-                    max(0, top + viewport.height - self._sync_offsets()[-1])
-                    if top
-                    else 0
-                )
+                self._slack = max(0, top + viewport.height - self._sync_offsets()[-1]) if top else 0
                 if not ahead and not self._ahead_pending:
                     self._ahead_pending = True
                     self.call_after_refresh(self._draw_ahead)
             else:
                 changed = False
                 top = self._anchored_top(anchor, viewport.height)
-                while self._measure_window(
-                    top - margin, top + viewport.height + margin
-                ):
+                while self._measure_window(top - margin, top + viewport.height + margin):
                     changed = True
                     top = self._anchored_top(anchor, viewport.height)
             height = self._sync_offsets()[-1] + self._slack
@@ -501,11 +453,7 @@ class ConversationView(ScrollView, can_focus=True):
     def _forget_strips(self, entry: TurnLines, keep: int = 0) -> None:
         """Drop the turn's finished lines, except rows 1 to `keep` - 1 (the header, row 0,
         shows the reply's state and always goes)."""
-        for key in [
-            key
-            for key in self._strips
-            if key[0] is entry and (key[1] >= keep or not key[1])
-        ]:
+        for key in [key for key in self._strips if key[0] is entry and (key[1] >= keep or not key[1])]:
             del self._strips[key]
 
     def _set_virtual_size(self, size: Size, viewport: Size) -> None:

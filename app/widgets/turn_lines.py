@@ -55,18 +55,12 @@ class TurnLines:
     def __init__(self, turn: Turn, width: int) -> None:
         self.turn = turn
         self.thinking_open: bool | None = None  # None: unfolded until the answer starts
-        self._body: MessageRenderer | None = (
-            None  # created when first drawn: most never are
-        )
+        self._body: MessageRenderer | None = None  # created when first drawn: most never are
         self._body_rows = 0
         self._dropped = False  # forget() freed the lines; the heights are still right
         self._notes: list[tuple[Strip, str]] = []  # (line, palette key) below the body
-        self._thinking: MessageRenderer | None = (
-            None  # only while the thinking is unfolded
-        )
-        self._thinking_rows = (
-            0  # title, unfolded lines and the blank line before the answer
-        )
+        self._thinking: MessageRenderer | None = None  # only while the thinking is unfolded
+        self._thinking_rows = 0  # title, unfolded lines and the blank line before the answer
         self._thinking_title = ""
         self._words = (
             0,
@@ -92,21 +86,13 @@ class TurnLines:
         if self.turn.thinking:
             thinking = 1
             if self.thinking_unfolded:
-                thinking += (
-                    _estimate_lines(self.turn.thinking, content_width(width or 80)) + 1
-                )
-        return (
-            2 + thinking + body + bool(self.turn.error) + (self.turn.stats is not None)
-        )
+                thinking += _estimate_lines(self.turn.thinking, content_width(width or 80)) + 1
+        return 2 + thinking + body + bool(self.turn.error) + (self.turn.stats is not None)
 
     def settled_rows(self, width: int) -> int:
         """Rows at the top of a streaming turn that appending text cannot change (the header,
         the thinking and the finished blocks); 0 when that cannot be known cheaply."""
-        if (
-            not self.measured
-            or self._body is None
-            or self.turn.state is not TurnState.STREAMING
-        ):
+        if not self.measured or self._body is None or self.turn.state is not TurnState.STREAMING:
             return 0
         if self._words[0] != len(self.turn.thinking):
             return 0
@@ -186,11 +172,7 @@ class TurnLines:
             self._words = (len(thinking), len(thinking.split()))
         words = self._words[1]
         unfolded = self.thinking_unfolded
-        still = (
-            "…"
-            if self.turn.state is TurnState.STREAMING and not self.turn.content
-            else ""
-        )
+        still = "…" if self.turn.state is TurnState.STREAMING and not self.turn.content else ""
         self._thinking_title = f"{'▾' if unfolded else '▸'} Thinking{still} ({words} word{'s' * (words != 1)})"
         self._thinking_rows = 1
         if not unfolded:
@@ -199,20 +181,14 @@ class TurnLines:
         if self._thinking is None:
             self._thinking = MessageRenderer()
         self._thinking.update(thinking)
-        self._thinking_rows += self._thinking.measure_all(width - THINKING_INDENT) + (
-            body_height > 0
-        )
+        self._thinking_rows += self._thinking.measure_all(width - THINKING_INDENT) + (body_height > 0)
 
     def _make_notes(self, width: int) -> list[tuple[Strip, str]]:
         turn = self.turn
         notes: list[tuple[Strip, str]] = []
-        if (
-            turn.state is not TurnState.STREAMING and turn.error
-        ):  # also "cut off at num_predict"
+        if turn.state is not TurnState.STREAMING and turn.error:  # also "cut off at num_predict"
             key = "error" if turn.state is TurnState.ERROR else "warning"
-            notes.extend(
-                (Strip(line, width), key) for line in render_plain(turn.error, width)
-            )
+            notes.extend((Strip(line, width), key) for line in render_plain(turn.error, width))
         stats = turn.stats
         if turn.role == "assistant" and turn.state is not TurnState.STREAMING and stats:
             parts = []
@@ -221,10 +197,7 @@ class TurnLines:
             if (speed := stats.tokens_per_second) is not None:
                 parts.append(f"{speed:.1f} tok/s")
             if parts:
-                notes.extend(
-                    (Strip(line, width), "dim")
-                    for line in render_plain(" · ".join(parts), width)
-                )
+                notes.extend((Strip(line, width), "dim") for line in render_plain(" · ".join(parts), width))
         return notes
 
     @property
@@ -249,9 +222,7 @@ class TurnLines:
             body_width = content_width(width)
             line = self._body.line(y, body_width)
             if (rows := self._body.height(body_width)) != self._body_rows:
-                self._body_rows = (
-                    rows  # drew a part that was not revealed: the view re-settles
-                )
+                self._body_rows = rows  # drew a part that was not revealed: the view re-settles
                 self._set_height()
             return Strip.join([bar, Strip(line, body_width)])
         y -= self._body_rows
@@ -267,9 +238,7 @@ class TurnLines:
         thinking_width = content_width(width) - THINKING_INDENT
         if y - 1 < self._thinking.height(thinking_width):
             line = Strip(self._thinking.line(y - 1, thinking_width), thinking_width)
-            return Strip.join(
-                [Strip.blank(THINKING_INDENT), line.apply_style(palette["thinking"])]
-            )
+            return Strip.join([Strip.blank(THINKING_INDENT), line.apply_style(palette["thinking"])])
         return Strip.blank(1)  # between the thinking and the answer
 
     def _header(self, palette: dict[str, Style]) -> Strip:
