@@ -290,8 +290,8 @@ async def test_a_huge_conversation_opens_drawing_only_its_end(monkeypatch) -> No
     drawn: list[MessageRenderer] = []
 
     class Counted(MessageRenderer):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, breaks: bool = False) -> None:
+            super().__init__(breaks=breaks)
             drawn.append(self)
 
     monkeypatch.setattr(turn_lines, "MessageRenderer", Counted)
@@ -313,8 +313,8 @@ async def test_turns_far_away_let_go_of_their_lines(monkeypatch) -> None:
     alive: weakref.WeakSet[MessageRenderer] = weakref.WeakSet()
 
     class Tracked(MessageRenderer):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, breaks: bool = False) -> None:
+            super().__init__(breaks=breaks)
             alive.add(self)
 
     monkeypatch.setattr(turn_lines, "MessageRenderer", Tracked)

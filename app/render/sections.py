@@ -172,6 +172,7 @@ class DrawnSection(Section):
         super().__init__(span, text, breaks, code_theme)
         self._drawing: Drawing | None = None
         self._fed = ""
+        self._counted = False
 
     def _feed(self) -> Drawing:
         source = self._content()
@@ -179,14 +180,18 @@ class DrawnSection(Section):
             self._drawing = self._make()
             self._fed = ""
         if source != self._fed:
-            self.draws += 1
             self._set(self._drawing, source)
             self._fed = source
+            self._counted = False
         return self._drawing
 
     def measure(self, width: int) -> int:
+        drawing = self._feed()
+        if width != self.width or not self._counted:
+            self.draws += 1  # drawn anew: new text, or a new width
+            self._counted = True
         self.width = width
-        self.rows = self._feed().height(width)
+        self.rows = drawing.height(width)
         return self.rows
 
     def row(self, y: int, width: int) -> Row:
