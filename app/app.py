@@ -5,9 +5,9 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App, CSSPathType
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
@@ -18,6 +18,9 @@ from app.screens.chat import ChatScreen
 from app.store import Store, StoreError
 from app.store_writer import StoreWriter
 from app.text import sanitize
+
+if TYPE_CHECKING:
+    from textual.types import CSSPathType  # only for the annotation: textual.types imports several widgets
 
 _log = logging.getLogger(__name__)
 STORE_ERROR_REPEAT_SECONDS = 60.0  # a failing disk is said once a minute, not once a second

@@ -285,8 +285,15 @@ def describe(options: ChatOptions) -> list[str]:
         lines.extend(f"  {name:<{width}}  {format_parameter(name, value)}" for name, value in options.options)
     else:
         lines.append("Parameters: the model's own")
-    think = {None: "the model's default", True: "on", False: "off"}.get(options.think)  # type: ignore[call-overload]
-    lines.append(f"Thinking: {think or f'level {options.think}'}")
+    if options.think is None:
+        think = "the model's default"
+    elif options.think is True:
+        think = "on"
+    elif options.think is False:
+        think = "off"
+    else:
+        think = f"level {options.think}"
+    lines.append(f"Thinking: {think}")
     keep = "the server's default" if options.keep_alive is None else describe_keep_alive(options.keep_alive)
     lines.append(f"Keep-alive: {keep}")
     return lines

@@ -81,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(1) as pool:
         # The store opens while Textual loads: its check reads the whole file (50 ms at
         # 100,000 messages), and SQLite lets go of the interpreter lock while it reads.
-        store = pool.submit(Store.open, settings.data_dir or default_data_dir())
+        opening = pool.submit(Store.open, settings.data_dir or default_data_dir())
         from app.app import make_app  # Textual loads only when the app runs
 
-        app = make_app(settings, store=store.result())
+        app = make_app(settings, store=opening.result())
     try:
         app.run()
     except KeyboardInterrupt:

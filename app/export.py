@@ -227,7 +227,7 @@ def _turn_from_json(message: Any, where: str) -> Turn:
     )
 
 
-_KIND_NAMES = {str: "a string", list: "a list", dict: "an object"}
+_KIND_NAMES: dict[type, str] = {str: "a string", list: "a list", dict: "an object"}
 
 
 def _field(body: dict[str, Any], key: str, kind: type, where: str, default: Any) -> Any:

@@ -55,7 +55,7 @@ class StreamRun:
         return self.tokens / self.seconds
 
 
-async def _until(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition, timeout: float = 120.0) -> None:
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:

@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from app.store import ConversationInfo, Store
@@ -82,6 +83,10 @@ def _search_store(folder: Path, count: int, per_conversation: int = 1000) -> tup
     return store, time.perf_counter() - started
 
 
+def _bare_search(connection: sqlite3.Connection, expression: str) -> list[tuple[int]]:
+    return connection.execute(_BARE_SEARCH, (expression,)).fetchall()
+
+
 def _median_ms(query: Callable[[], object]) -> float:
     times = []
     for _ in range(REPEATS):
@@ -100,8 +105,8 @@ def _search(folder: Path, count: int) -> tuple[dict[str, float], dict[str, float
     with store:
         for query in QUERIES:
             expression = " ".join(f'"{word}"*' for word in query.split())
-            app_ms[query] = _median_ms(lambda query=query: store.search(query))
-            bare_ms[query] = _median_ms(lambda e=expression: bare.execute(_BARE_SEARCH, (e,)).fetchall())
+            app_ms[query] = _median_ms(partial(store.search, query))
+            bare_ms[query] = _median_ms(partial(_bare_search, bare, expression))
             hits = store.search(query)
             # Every hit matches, and there are as many as the limit allows.
             matching = {row[0] for row in bare.execute(_BARE_MATCHES, (expression,))}

@@ -637,9 +637,11 @@ class _Handler(BaseHTTPRequestHandler):
             ]
         for number, line in enumerate(lines):
             if number and self.fake.pull_delay and not self._wait(self.fake.pull_delay):
-                return self._cut()
+                self._cut()
+                return
             if not self._write(_encode(line) + b"\n"):
-                return self._cut()
+                self._cut()
+                return
         if model is not None and self.fake.find(wanted) is None:
             with self.fake._lock:
                 self.fake.models.insert(0, {**copy.deepcopy(model), "name": wanted, "model": wanted})
@@ -720,10 +722,16 @@ def main() -> None:
     """Serve by hand, to look at the app against it: `python tests/ollama_server.py 11500`."""
     import sys
 
-    server = FakeOllama()
-    server._port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     delay = float(sys.argv[2]) if len(sys.argv) > 2 else 0.03
-    server._next_script = lambda: ChatScript(delay=delay)  # type: ignore[method-assign]
+
+    class Paced(FakeOllama):
+        """Every reply streams at `delay` seconds a token."""
+
+        def _next_script(self) -> ChatScript:
+            return ChatScript(delay=delay)
+
+    server = Paced()
+    server._port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     with server:
         print(f"fake Ollama at {server.url}", flush=True)
         threading.Event().wait()

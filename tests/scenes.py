@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from textual import events
@@ -108,13 +109,13 @@ class Scene:
     run_before: RunBefore
 
 
-def build(server: FakeOllama, data_dir: Path, **settings: object) -> OllamaTui:
+def build(server: FakeOllama, data_dir: Path, **settings: Any) -> OllamaTui:
     port = int(server.url.rsplit(":", 1)[1])
     client = OllamaClient(DEFAULT_HOST, transport=ForwardTo(port))
-    return make_app(Settings(host=DEFAULT_HOST, data_dir=data_dir, **settings), client=client)  # type: ignore[arg-type]
+    return make_app(Settings(host=DEFAULT_HOST, data_dir=data_dir, **settings), client=client)
 
 
-async def settle(pilot, condition: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
+async def settle(pilot, condition: Callable[[], object]) -> None:
     for _ in range(500):
         if condition():
             break
@@ -126,13 +127,13 @@ async def settle(pilot, condition: Callable[[], object]) -> None:  # type: ignor
     await pilot.wait_for_scheduled_animations()
 
 
-def shown(pilot, selector: str) -> str:  # type: ignore[no-untyped-def]
+def shown(pilot, selector: str) -> str:
     """The text a widget on the top screen shows, or "" while it is not there yet."""
     found = pilot.app.screen.query(selector)
     return str(found.first().render()) if found else ""
 
 
-def chat_screen(pilot) -> ChatScreen:  # type: ignore[no-untyped-def]
+def chat_screen(pilot) -> ChatScreen:
     screen = pilot.app.screen_stack[0]
     assert isinstance(screen, ChatScreen)
     return screen
@@ -142,7 +143,7 @@ def conversation(server: FakeOllama, data_dir: Path) -> Scene:
     """Mid-conversation: Markdown with a table, a list and code, replies from two models."""
     session = seed(data_dir)
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(
             pilot, lambda: screen.models and screen.turns and pilot.app.query_one("#conversations").option_count == 3
@@ -157,7 +158,7 @@ def arriving(server: FakeOllama, data_dir: Path, question: str, reply: str, upto
     stall = next(i for i, token in enumerate(tokens) if upto in token) + 1
     server.enqueue(ChatScript(tokens=tokens, stall_after=stall))
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         pilot.app.post_message(events.Paste(question))
@@ -191,7 +192,7 @@ def server_down(server: FakeOllama, data_dir: Path) -> Scene:
     """Ollama is not running: the banner says so and how to fix it; nothing else breaks."""
     server.stop()
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         await settle(pilot, lambda: "-hidden" not in pilot.app.query_one("#banner").classes)
 
     return Scene(build(server, data_dir), run_before)
@@ -201,7 +202,7 @@ def no_models(server: FakeOllama, data_dir: Path) -> Scene:
     """A server with no models: the picker says how to get one."""
     server.models.clear()
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen._reachable)
 
@@ -211,7 +212,7 @@ def no_models(server: FakeOllama, data_dir: Path) -> Scene:
 def error(server: FakeOllama, data_dir: Path) -> Scene:
     """A model that does not exist: the server's own message in the conversation."""
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         await pilot.press(*"hello")
@@ -225,7 +226,7 @@ def pull(server: FakeOllama, data_dir: Path) -> Scene:
     """Pulling a model: status, the layer's bar and bytes, speed and time left, all layers."""
     server.pull_delay = 60.0  # the real stream stays on its first line; the figures are pinned
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         screen.command_pull("gemma3:1b")
@@ -242,7 +243,7 @@ def pull(server: FakeOllama, data_dir: Path) -> Scene:
 def model_details(server: FakeOllama, data_dir: Path) -> Scene:
     """Details of a thinking model: family, size, quantization, context, capabilities."""
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         screen.command_info("qwen3:4b")
@@ -254,7 +255,7 @@ def model_details(server: FakeOllama, data_dir: Path) -> Scene:
 def settings(server: FakeOllama, data_dir: Path) -> Scene:
     """The settings dialog with a system prompt and two options set, one value refused."""
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         options = ChatOptions()

@@ -438,7 +438,8 @@ async def test_pull_to_success(ollama: FakeOllama, client: OllamaClient) -> None
     layer = [p for p in progress if p.status == statuses[1]]
     assert statuses[1] == f"pulling {layer[0].digest[7:19]}"
     assert layer[0].digest.startswith("sha256:") and layer[0].completed is None
-    completed = [p.completed for p in layer[1:]]
+    assert all(p.completed is not None for p in layer[1:])
+    completed = [p.completed for p in layer[1:] if p.completed is not None]
     assert completed == sorted(completed) and completed[-1] == layer[0].total == 815_309_791
     assert ollama.bodies("/api/pull") == [{"model": "gemma3:1b", "stream": True}]
     assert "gemma3:1b" in [m.name for m in await client.list_models()]

@@ -64,7 +64,7 @@ def check_file(db: Path) -> None:
         assert orphans == (0,)
 
 
-def wait(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+def wait(condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -131,6 +131,7 @@ def test_sigkill_at_random_moments(ollama: FakeOllama, tmp_path: Path, capsys: p
                 )  # the question is saved by now
                 time.sleep(rng.uniform(0, 0.7))
             elif action == "rename":
+                assert current is not None  # chosen only when there is a conversation
                 title = (current, f"renamed in run {run}")
                 app.type(f"/rename {title[1]}\r")
                 time.sleep(rng.choice([rng.uniform(0, 0.03), rng.uniform(0, 0.3)]))

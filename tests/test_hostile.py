@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import screen_text, type_text, wait_until
@@ -24,6 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ollama_server import ChatScript, FakeOllama, make_model
 from rich.cells import cell_len
+from textual.app import App
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Input
@@ -66,7 +68,7 @@ FRAGMENTS = ESCAPES + CONTROLS + MARKUP + SCRIPTS
 # test_text_after_an_unterminated_escape_string_is_shown.
 # Random text from all of Unicode except surrogates, and without "\n" and "\r" so that an
 # exchange fits on the screen (the fragments bring their own).
-RANDOM = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n\r"), max_size=30)
+RANDOM = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\n\r"), max_size=30)
 PIECES = st.lists(st.one_of(st.sampled_from(FRAGMENTS), RANDOM), min_size=1, max_size=8)
 
 
@@ -92,7 +94,7 @@ def server() -> Iterator[FakeOllama]:
         yield fake
 
 
-def chat(app: OllamaTui) -> ChatScreen:
+def chat(app: App[Any]) -> ChatScreen:
     screen = app.screen
     assert isinstance(screen, ChatScreen)
     return screen
@@ -145,10 +147,9 @@ async def run_exchange(server: FakeOllama, data_dir: Path, message: str, reply: 
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(screen.turns) == 2 and screen.turns[1].state == TurnState.COMPLETE)
         assert screen.conversation is not None
-        await wait_until(
-            pilot, lambda: [t.state for t in app.store.turns(screen.conversation.id)] == [TurnState.COMPLETE] * 2
-        )  # type: ignore[union-attr]
-        user, answer = app.store.turns(screen.conversation.id)
+        conversation_id = screen.conversation.id
+        await wait_until(pilot, lambda: [t.state for t in app.store.turns(conversation_id)] == [TurnState.COMPLETE] * 2)
+        user, answer = app.store.turns(conversation_id)
         assert server.bodies("/api/chat")[-1]["messages"] == [{"role": "user", "content": held}]
         assert user.content == held  # stored exactly as sent
         assert answer.content == "".join(reply)  # stored exactly as received
@@ -184,7 +185,7 @@ async def test_text_after_an_unterminated_escape_string_is_shown(server: FakeOll
 
 
 async def exchange(pilot: Pilot[None], text: str, replies: int = 1) -> ChatScreen:
-    screen = chat(pilot.app)  # type: ignore[arg-type]
+    screen = chat(pilot.app)
     await wait_until(pilot, lambda: screen.models)
     await type_text(pilot, text)
     await pilot.press("enter")
@@ -208,7 +209,8 @@ async def test_huge_messages_are_sent_and_stored_whole(
         screen = await exchange(pilot, text)
         assert server.bodies("/api/chat")[-1]["messages"][0]["content"] == text
         assert screen.conversation is not None
-        await wait_until(pilot, lambda: app.store.turns(screen.conversation.id)[0].content == text)  # type: ignore[union-attr]
+        conversation_id = screen.conversation.id
+        await wait_until(pilot, lambda: app.store.turns(conversation_id)[0].content == text)
         assert_safe_screen(app)
         await type_text(pilot, "and a small one")  # still answers
         await pilot.press("enter")

@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 import pytest
 from conftest import screen_text, wait_until
 from ollama_server import FakeOllama
-from textual.app import App, ComposeResult, CSSPathType
+from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.screen import Screen
+from textual.types import CSSPathType
 from textual.widgets import Input, ProgressBar, Static, Switch, TextArea
 
 from app.chat_options import ChatOptions
@@ -170,8 +171,10 @@ async def test_a_pull_sent_to_the_background_reports_to_its_owner(ollama: FakeOl
         *progress, ended = app.home.reports
         assert ended == PullScreen.Ended("smollm2:135m")
         assert progress and all(isinstance(p, PullScreen.Progressed) for p in progress)
-        assert progress[-1].snapshot.fraction == 1.0  # type: ignore[attr-defined]
-        assert "smollm2:135m · 100%" in progress[-1].snapshot.summary()  # type: ignore[attr-defined]
+        last = progress[-1]
+        assert isinstance(last, PullScreen.Progressed)
+        assert last.snapshot.fraction == 1.0
+        assert "smollm2:135m · 100%" in last.snapshot.summary()
     assert ollama.find("smollm2:135m") is not None
 
 

@@ -74,6 +74,7 @@ class Relay(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        assert isinstance(host, str)  # an IP socket's address (only Unix sockets' may be bytes)
         host = f"[{host}]" if ":" in host else host
         return f"{self.scheme}://{host}:{port}{self.prefix}"
 
@@ -368,7 +369,8 @@ modes()
 print(repr(seen))
 """
     result = subprocess.run([sys.executable, "-c", code, *args], check=True, timeout=60, capture_output=True, text=True)
-    return ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    seen: dict[str, int] = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    return seen
 
 
 def test_data_and_log_files_are_private_under_an_open_umask(tmp_path: Path) -> None:

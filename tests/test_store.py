@@ -40,6 +40,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
+def stored(store: Store, conversation_id: int) -> ConversationInfo:
+    """The conversation as saved, which the test knows is there."""
+    info = store.conversation(conversation_id)
+    assert info is not None
+    return info
+
+
 def reply(content: str, **fields: Any) -> Turn:
     return Turn("assistant", content, **{"model": "llama3.2", **fields})
 
@@ -129,16 +136,16 @@ def test_title_comes_from_the_first_user_message(store: Store) -> None:
     store.add_turn(info.id, Turn("user", "  Plan a\n trip to   Lisbon  "))
     store.add_turn(info.id, reply("Sure."))
     store.add_turn(info.id, Turn("user", "Something else"))
-    assert store.conversation(info.id).title == "Plan a trip to Lisbon"  # type: ignore[union-attr]
+    assert stored(store, info.id).title == "Plan a trip to Lisbon"
 
 
 def test_a_given_or_cleared_title_is_not_replaced(store: Store) -> None:
     named = store.create_conversation("m", title="Mine")
     store.add_turn(named.id, Turn("user", "hello"))
-    assert store.conversation(named.id).title == "Mine"  # type: ignore[union-attr]
+    assert stored(store, named.id).title == "Mine"
     store.rename(named.id, "")
     store.add_turn(named.id, Turn("user", "second question"))
-    assert store.conversation(named.id).title == ""  # type: ignore[union-attr]
+    assert stored(store, named.id).title == ""
 
 
 def test_rename_model_and_settings(store: Store) -> None:
@@ -152,8 +159,8 @@ def test_rename_model_and_settings(store: Store) -> None:
     assert changed.system == "Answer in French."
     assert changed.options == (("seed", 1),)
     store.set_settings(info.id, options=[("num_ctx", 8192)])
-    assert store.conversation(info.id).options == (("num_ctx", 8192),)  # type: ignore[union-attr]
-    assert store.conversation(info.id).system == "Answer in French."  # type: ignore[union-attr]
+    assert stored(store, info.id).options == (("num_ctx", 8192),)
+    assert stored(store, info.id).system == "Answer in French."
 
 
 def test_delete_cascades_to_messages_and_search(store: Store) -> None:
@@ -175,18 +182,19 @@ def test_update_and_delete_turn(store: Store) -> None:
     store.add_turn(info.id, question)
     answer = reply("one", state=TurnState.STREAMING)
     store.add_turn(info.id, answer)
-    before = store.conversation(info.id).updated_at  # type: ignore[union-attr]
+    before = stored(store, info.id).updated_at
 
     answer.content, answer.state = "one two three", TurnState.COMPLETE
     answer.thinking, answer.model = "counting", "qwen3"
     answer.stats = ChatStats(done_reason="stop", eval_count=3, eval_duration=10**9)
     store.update_turn(answer)
     assert store.turns(info.id) == [question, answer]
-    assert store.conversation(info.id).updated_at >= before  # type: ignore[union-attr]
+    assert stored(store, info.id).updated_at >= before
 
-    store.delete_turn(question.id)  # type: ignore[arg-type]
+    assert question.id is not None
+    store.delete_turn(question.id)
     assert store.turns(info.id) == [answer]
-    assert store.conversation(info.id).message_count == 1  # type: ignore[union-attr]
+    assert stored(store, info.id).message_count == 1
 
 
 def test_update_of_a_deleted_turn_does_nothing(store: Store) -> None:
@@ -287,7 +295,8 @@ def test_search_follows_updates_and_deletes(store: Store) -> None:
     store.update_turn(turn)
     assert store.search("draft") == []
     assert [hit.message_id for hit in store.search("wording")] == [turn.id]
-    store.delete_turn(turn.id)  # type: ignore[arg-type]
+    assert turn.id is not None
+    store.delete_turn(turn.id)
     assert store.search("wording") == []
 
 

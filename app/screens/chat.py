@@ -597,9 +597,9 @@ class ChatScreen(Screen[None]):
             running = await self.client.running()
         except OllamaError:
             return
-        loaded = next((m for m in running if same_model(m.name, model) and m.context_length), None)
-        if loaded is not None:
-            self.windows[model] = loaded.context_length
+        window = next((m.context_length for m in running if same_model(m.name, model) and m.context_length), None)
+        if window is not None:
+            self.windows[model] = window
             if model == self.model:
                 self.show_context(self._last_stats, warn=True)
 
@@ -797,9 +797,12 @@ class ChatScreen(Screen[None]):
 
     def command_pull(self, name: str) -> None:
         if not name:
-            self.app.push_screen(
-                AskText("Model to pull (e.g. llama3.2, qwen3:4b):"), lambda answer: answer and self.command_pull(answer)
-            )
+
+            def answered(answer: str | None) -> None:
+                if answer:
+                    self.command_pull(answer)
+
+            self.app.push_screen(AskText("Model to pull (e.g. llama3.2, qwen3:4b):"), answered)
             return
 
         def pulled(model: str | None) -> None:
