@@ -290,3 +290,15 @@ def test_fitting_code_block_matches_rich_word_wrapped_syntax() -> None:
         for line in console.render_lines(Markdown(text, code_theme="monokai"), console.options.update_width(width))
     ]
     assert ours == theirs
+
+
+def test_a_persons_own_lines_stay_lines() -> None:
+    """What a person typed or pasted (a log, a list of lines) is shown line by line."""
+    text = "first line\nsecond line\n  indented third\nfourth *still Markdown*"
+    renderer = MessageRenderer(breaks=True)
+    renderer.update(text)
+    shown = [text_of(row).rstrip() for row in renderer.lines(WIDTH)]
+    assert shown == ["first line", "second line", "indented third", "fourth still Markdown"]
+    joined = MessageRenderer()
+    joined.update(text)
+    assert text_of(joined.lines(WIDTH)[0]).startswith("first line second line")

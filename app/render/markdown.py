@@ -31,22 +31,29 @@ CODE_THEME = "monokai"  # dark background of its own, so code reads well on any 
 LAST_NUMBER = "last_number"  # token meta: the number Rich sizes an ordered list's numbers by
 
 
-def new_parser(breaks: bool = False) -> MarkdownIt:
-    """The parser every part of a message is read with. `breaks`: a line break in a paragraph
-    stays a line break (what a person typed), instead of joining the lines."""
+def new_parser() -> MarkdownIt:
+    """The parser every part of a message is read with."""
     from markdown_it import MarkdownIt
 
     # Raw HTML stays literal text (Rich would drop it, and `Vec<String>` would lose `<String>`).
     # Link reference definitions stay literal too: a definition in one block changing a link in
     # another would make a settled block change after it was rendered.
-    return (
-        MarkdownIt("commonmark", {"html": False, "breaks": breaks})
-        .enable(["strikethrough", "table"])
-        .disable("reference")
-    )
+    return MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"]).disable("reference")
 
 
 parser = cache(new_parser)
+
+
+def parse(text: str, breaks: bool = False) -> list[Token]:
+    """Tokens of `text`. `breaks`: a line break inside a paragraph stays a line break (what a
+    person typed) instead of joining the lines; markdown-it leaves that to its HTML output."""
+    tokens = parser().parse(text)
+    if breaks:
+        for token in tokens:
+            for child in token.children or ():
+                if child.type == "softbreak":
+                    child.type = "hardbreak"
+    return tokens
 
 
 @cache
@@ -206,6 +213,4 @@ def blocks(text: str, breaks: bool = False) -> list[Block]:
     def offset(line: int) -> int:
         return starts[line] if line < len(starts) else len(text)
 
-    return [
-        Block(text[offset(first) : offset(end)], tokens) for first, end, tokens in top_level(parser(breaks).parse(text))
-    ]
+    return [Block(text[offset(first) : offset(end)], tokens) for first, end, tokens in top_level(parse(text, breaks))]

@@ -8,6 +8,7 @@ what comes into view, and the open end of a streaming message at every update.
 from __future__ import annotations
 
 from copy import copy
+from dataclasses import replace
 from typing import Protocol
 
 from app.render.console import Row, blank_row
@@ -17,7 +18,6 @@ from app.render.markdown import (
     Block,
     blocks,
     draw_tokens,
-    parser,
 )
 from app.render.structure import Kind, Span
 
@@ -47,7 +47,11 @@ class Section:
         self.text = text
         if span == self.span:
             return False
+        # Blank lines after a block change nothing drawn: keep what was measured.
+        unchanged = replace(span, end=0) == replace(self.span, end=0)
         self.span = copy(span)
+        if unchanged:
+            return False
         self.rows = None
         return True
 
@@ -291,6 +295,3 @@ _KINDS: dict[Kind, type[Section]] = {
 
 def make_section(span: Span, text: str, breaks: bool = False, code_theme: str = CODE_THEME) -> Section:
     return _KINDS[span.kind](span, text, breaks, code_theme)
-
-
-__all__ = ["Section", "make_section", "parser"]
