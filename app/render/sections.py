@@ -11,14 +11,8 @@ from copy import copy
 from dataclasses import replace
 from typing import Protocol
 
-from app.render.console import Row, blank_row, estimate_rows
-from app.render.markdown import (
-    CODE_THEME,
-    LAST_NUMBER,
-    Block,
-    blocks,
-    draw_tokens,
-)
+from app.render.console import CONSOLE, Row, blank_row, estimate_rows
+from app.render.markdown import CODE_THEME, LAST_NUMBER, Block, blocks, draw_tokens, parser
 from app.render.structure import Kind, Span
 
 
@@ -289,7 +283,9 @@ class FenceSection(DrawnSection):
 
 class TableSection(DrawnSection):
     def _make(self) -> Drawing:
-        return _WholeDrawing(self.breaks, self.code_theme)
+        from app.render.table import TableBlock  # Rich's Markdown loads with the first table
+
+        return TableBlock(CONSOLE, parser())
 
     def _set(self, drawing: Drawing, source: str) -> None:
         drawing.set_source(source)  # type: ignore[attr-defined]
