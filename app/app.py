@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
 from app.client import OllamaClient
@@ -18,15 +19,18 @@ from app.store import Store, StoreError
 from app.store_writer import StoreWriter
 from app.text import sanitize
 
+if TYPE_CHECKING:
+    from textual.types import CSSPathType  # only for the annotation: textual.types imports several widgets
+
 _log = logging.getLogger(__name__)
 STORE_ERROR_REPEAT_SECONDS = 60.0  # a failing disk is said once a minute, not once a second
 
 
 class OllamaTui(App[None]):
     TITLE = "ollama-tui"
-    CSS_PATH = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss", STYLES_DIR / "models.tcss"]
+    CSS_PATH: ClassVar[CSSPathType] = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss", STYLES_DIR / "models.tcss"]
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, settings: Settings, client: OllamaClient, store: Store) -> None:
         super().__init__()

@@ -124,9 +124,7 @@ class ChatOptions:
         ordered = tuple((key, values[key]) for key in PARAMETER_NAMES if key in values)
         return replace(self, options=ordered)
 
-    def chat_request(
-        self, model: str, turns: Sequence[Turn], tools: Sequence[ToolDefinition] = ()
-    ) -> ChatRequest:
+    def chat_request(self, model: str, turns: Sequence[Turn], tools: Sequence[ToolDefinition] = ()) -> ChatRequest:
         """The request for a reply to `turns` with these settings, offering `tools`."""
         return ChatRequest(
             model,
@@ -139,9 +137,7 @@ class ChatOptions:
 
     def stored_options(self) -> tuple[tuple[str, Any], ...]:
         """The options to save with the conversation (JSON-ready, reserved keys included)."""
-        stored: list[tuple[str, Any]] = [
-            (name, list(value) if name == STOP else value) for name, value in self.options
-        ]
+        stored: list[tuple[str, Any]] = [(name, list(value) if name == STOP else value) for name, value in self.options]
         if self.think is not None:
             stored.append((THINK_KEY, self.think))
         if self.keep_alive is not None:
@@ -192,9 +188,7 @@ def apply_set(current: ChatOptions, argument: str) -> Change:
             if not level:
                 return Change(replace(current, think=True), "Set 'think' mode.")
             if level not in THINK_LEVELS:
-                raise ValueError(
-                    f"Thinking levels are {', '.join(THINK_LEVELS)}; /set nothink turns thinking off."
-                )
+                raise ValueError(f"Thinking levels are {', '.join(THINK_LEVELS)}; /set nothink turns thinking off.")
             return Change(replace(current, think=level), f"Set thinking level to {level!r}.")
         case "nothink":
             return Change(replace(current, think=False), "Set 'nothink' mode.")
@@ -204,7 +198,9 @@ def apply_set(current: ChatOptions, argument: str) -> Change:
                 return Change(replace(current, keep_alive=None), "Keep-alive is the server's default again.")
             return Change(replace(current, keep_alive=value), f"Set keep-alive to {value}.")
         case "":
-            raise ValueError("Usage: /set system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive DURATION")
+            raise ValueError(
+                "Usage: /set system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive DURATION"
+            )
         case _:
             raise ValueError(f"Unknown setting {what!r}. Try system, parameter, think, nothink or keepalive.")
 
@@ -246,13 +242,14 @@ def parse_stop(text: str) -> tuple[str, ...]:
     spaces, quotes and escapes such as \\n; `ollama show` prints them quoted that way too."""
     stops: list[str] = []
     for word in _WORD.findall(text):
+        stop = word
         if word.startswith('"'):
             try:
-                word = json.loads(word)
+                stop = json.loads(word)
             except ValueError:
                 raise ValueError(f"Stop sequence {word} has an unfinished quote or a bad escape.") from None
-        if word:
-            stops.append(word)
+        if stop:
+            stops.append(stop)
     if not stops:
         raise ValueError("Give at least one non-empty stop sequence.")
     return tuple(stops)
@@ -289,8 +286,15 @@ def describe(options: ChatOptions) -> list[str]:
         lines.extend(f"  {name:<{width}}  {format_parameter(name, value)}" for name, value in options.options)
     else:
         lines.append("Parameters: the model's own")
-    think = {None: "the model's default", True: "on", False: "off"}.get(options.think)  # type: ignore[call-overload]
-    lines.append(f"Thinking: {think or f'level {options.think}'}")
+    if options.think is None:
+        think = "the model's default"
+    elif options.think is True:
+        think = "on"
+    elif options.think is False:
+        think = "off"
+    else:
+        think = f"level {options.think}"
+    lines.append(f"Thinking: {think}")
     keep = "the server's default" if options.keep_alive is None else describe_keep_alive(options.keep_alive)
     lines.append(f"Keep-alive: {keep}")
     return lines
@@ -327,4 +331,3 @@ def _unquote(text: str) -> str:
         if len(text) >= 2 * len(quote) and text.startswith(quote) and text.endswith(quote):
             return text[len(quote) : -len(quote)].strip()
     return text
-

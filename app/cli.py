@@ -25,14 +25,24 @@ def build_parser() -> argparse.ArgumentParser:
         "OLLAMA_API_KEY (sent as a bearer token).",
     )
     parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
-    parser.add_argument("--host", metavar="URL", help="Ollama server (default: OLLAMA_HOST, else http://127.0.0.1:11434)")
-    parser.add_argument("-m", "--model", metavar="NAME", help="model for the first message (default: the last one used)")
-    parser.add_argument("--data-dir", metavar="PATH", type=Path, help=f"where conversations are kept (default: {default_data_dir()})")
+    parser.add_argument(
+        "--host", metavar="URL", help="Ollama server (default: OLLAMA_HOST, else http://127.0.0.1:11434)"
+    )
+    parser.add_argument(
+        "-m", "--model", metavar="NAME", help="model for the first message (default: the last one used)"
+    )
+    parser.add_argument(
+        "--data-dir", metavar="PATH", type=Path, help=f"where conversations are kept (default: {default_data_dir()})"
+    )
     log_file = debug_log.default_log_dir() / debug_log.LOG_NAME
-    parser.add_argument("--debug", action="store_true", help=f"log requests and errors, without message text, to {log_file} (rotated)")
+    parser.add_argument(
+        "--debug", action="store_true", help=f"log requests and errors, without message text, to {log_file} (rotated)"
+    )
     parser.add_argument("--debug-content", action="store_true", help="like --debug, and log message text too")
     resume = parser.add_mutually_exclusive_group()
-    resume.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="reopen the most recent conversation")
+    resume.add_argument(
+        "-c", "--continue", dest="continue_last", action="store_true", help="reopen the most recent conversation"
+    )
     resume.add_argument("--session", metavar="ID", type=int, help="reopen the conversation with this id")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sessions_cli.register(commands)
@@ -71,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(1) as pool:
         # The store opens while Textual loads: its check reads the whole file (50 ms at
         # 100,000 messages), and SQLite lets go of the interpreter lock while it reads.
-        store = pool.submit(Store.open, settings.data_dir or default_data_dir())
+        opening = pool.submit(Store.open, settings.data_dir or default_data_dir())
         from app.app import make_app  # Textual loads only when the app runs
 
-        app = make_app(settings, store=store.result())
+        app = make_app(settings, store=opening.result())
     try:
         app.run()
     except KeyboardInterrupt:

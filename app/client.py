@@ -154,9 +154,7 @@ class OllamaClient:
         return parse_models(await self._json("GET", "/api/tags"))
 
     async def show(self, model: str) -> ModelDetails:
-        return ModelDetails.from_json(
-            model, await self._json("POST", "/api/show", {"model": model}, model)
-        )
+        return ModelDetails.from_json(model, await self._json("POST", "/api/show", {"model": model}, model))
 
     async def running(self) -> list[RunningModel]:
         return parse_running(await self._json("GET", "/api/ps"))
@@ -165,9 +163,7 @@ class OllamaClient:
         await self._call("DELETE", "/api/delete", {"model": model}, model)
 
     async def copy(self, source: str, destination: str) -> None:
-        await self._call(
-            "POST", "/api/copy", {"source": source, "destination": destination}, source
-        )
+        await self._call("POST", "/api/copy", {"source": source, "destination": destination}, source)
 
     def chat(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply: a chunk per line, the last with `done=True` and `stats`."""
@@ -180,19 +176,13 @@ class OllamaClient:
 
     def generate(self, request: GenerateRequest) -> AsyncGenerator[ChatChunk, None]:
         """Stream a completion, shaped like `chat()`."""
-        return _each(
-            self._stream("/api/generate", request.to_json(), request.model, parse_generate_line)
-        )
+        return _each(self._stream("/api/generate", request.to_json(), request.model, parse_generate_line))
 
     def pull(self, model: str) -> AsyncGenerator[PullProgress, None]:
         """Stream download progress, ending with status `success`."""
-        return _each(
-            self._stream("/api/pull", {"model": model, "stream": True}, model, parse_pull_line)
-        )
+        return _each(self._stream("/api/pull", {"model": model, "stream": True}, model, parse_pull_line))
 
-    async def _call(
-        self, method: str, path: str, body: JSON | None = None, model: str | None = None
-    ) -> httpx.Response:
+    async def _call(self, method: str, path: str, body: JSON | None = None, model: str | None = None) -> httpx.Response:
         started = monotonic()
         try:
             response = await self._http.request(method, path, json=body, timeout=_SHORT_TIMEOUT)
@@ -203,9 +193,7 @@ class OllamaClient:
             raise _logged(_status_error(response, model), method, path, started)
         return response
 
-    async def _json(
-        self, method: str, path: str, body: JSON | None = None, model: str | None = None
-    ) -> JSON:
+    async def _json(self, method: str, path: str, body: JSON | None = None, model: str | None = None) -> JSON:
         response = await self._call(method, path, body, model)
         try:
             data = response.json()
@@ -273,9 +261,7 @@ class OllamaClient:
         _log.debug("POST %s: done in %.0f ms", path, _ms(started))
 
     def _failure(self, error: httpx.HTTPError) -> OllamaError:
-        if isinstance(
-            error, (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
-        ):
+        if isinstance(error, (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)):
             return OllamaUnreachable(self._base_url, _tls_problem(error))
         if isinstance(error, httpx.DecodingError):
             return BadResponse(str(error))

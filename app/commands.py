@@ -24,7 +24,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(("/search",), "[WORDS]", "search all conversations", "search"),
     Command(("/export",), "[md|json] [FILE]", "save this conversation as Markdown or JSON", "export"),
     Command(("/copy",), "", "copy the last reply to the clipboard", "copy"),
-    Command(("/set",), "system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive D", "change this conversation's settings", "set"),
+    Command(
+        ("/set",),
+        "system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive D",
+        "change this conversation's settings",
+        "set",
+    ),
     Command(("/settings",), "", "edit this conversation's settings in a dialog", "settings"),
     Command(("/show",), "[info]", "show this conversation's settings (info: the model's details)", "show"),
     Command(("/image",), "PATH", "attach an image to your next message (vision models)", "image"),

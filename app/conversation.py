@@ -59,9 +59,7 @@ class Turn:
     def to_chat_message(self) -> ChatMessage:
         if self.role == "tool":
             content = cut_bytes(self.content, MODEL_RESULT_BYTES, MODEL_RESULT_NOTE)
-            return ChatMessage(
-                "tool", content, tool_name=self.tool_name, tool_call_id=self.tool_call_id
-            )
+            return ChatMessage("tool", content, tool_name=self.tool_name, tool_call_id=self.tool_call_id)
         return ChatMessage(self.role, self.content, self.images, tool_calls=self.tool_calls)
 
 
@@ -76,7 +74,6 @@ def history(turns: list[Turn], system: str = "") -> tuple[ChatMessage, ...]:
     messages.extend(
         turn.to_chat_message()
         for turn in turns
-        if turn.role != "system"
-        and (turn.content or turn.images or turn.tool_calls or turn.role == "tool")
+        if turn.role != "system" and (turn.content or turn.images or turn.tool_calls or turn.role == "tool")
     )
     return tuple(messages)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TextIO
 
 from platformdirs import user_log_dir
 
@@ -69,10 +69,10 @@ def configure(
 class _PrivateFileHandler(RotatingFileHandler):
     """Every file, rotated ones too, is created 0600: the log names hosts and may hold text."""
 
-    def _open(self) -> TextIO:
+    def _open(self) -> TextIOWrapper:
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(descriptor, 0o600)
-        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)
 
 
 class _Mask(logging.Filter):

@@ -213,21 +213,15 @@ def from_json(text: str) -> tuple[ConversationInfo, list[Turn]]:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(
-            f"The file is not valid JSON ({error.msg} at line {error.lineno},"
-            f" column {error.colno})."
+            f"The file is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})."
         ) from None
     meta, messages = _split_document(document)
-    turns = [
-        _turn_from_json(message, f"Message {number}")
-        for number, message in enumerate(messages, start=1)
-    ]
+    turns = [_turn_from_json(message, f"Message {number}") for number, message in enumerate(messages, start=1)]
     where = "The conversation"
     system = _field(meta, "system", str, where, "")
     if "system" not in meta and turns and turns[0].role == "system":
         system = turns.pop(0).content
-    model = _field(meta, "model", str, where, "") or next(
-        (turn.model for turn in reversed(turns) if turn.model), ""
-    )
+    model = _field(meta, "model", str, where, "") or next((turn.model for turn in reversed(turns) if turn.model), "")
     info = ConversationInfo(
         id=0,
         title=_field(meta, "title", str, where, ""),
@@ -251,16 +245,12 @@ def _split_document(document: Any) -> tuple[dict[str, Any], list[Any]]:
     if isinstance(document, list):
         return {}, document
     if not isinstance(document, dict) or "messages" not in document:
-        raise ValueError(
-            'Expected a conversation: an object with a "messages" list, or a list of messages.'
-        )
+        raise ValueError('Expected a conversation: an object with a "messages" list, or a list of messages.')
     if document.get("format", FORMAT) != FORMAT:
         raise ValueError(f"This is not an ollama-tui conversation (format {document['format']!r}).")
     version = document.get("format_version", FORMAT_VERSION)
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"This file was written by a newer version of ollama-tui (format version {version!r})."
-        )
+        raise ValueError(f"This file was written by a newer version of ollama-tui (format version {version!r}).")
     messages = document["messages"]
     if not isinstance(messages, list):
         raise ValueError('"messages" must be a list.')
@@ -292,9 +282,7 @@ def _turn_from_json(message: Any, where: str) -> Turn:
         raise ValueError(f'{where}: unknown "tool_status" {status!r}.') from None
     duration = message.get("duration")
     if duration is not None and (
-        not isinstance(duration, int | float)
-        or isinstance(duration, bool)
-        or not 0 <= duration < _YEAR_10000
+        not isinstance(duration, int | float) or isinstance(duration, bool) or not 0 <= duration < _YEAR_10000
     ):
         raise ValueError(f'{where}: "duration" must be a number of seconds.')
     return Turn(
@@ -315,7 +303,7 @@ def _turn_from_json(message: Any, where: str) -> Turn:
     )
 
 
-_KIND_NAMES = {str: "a string", list: "a list", dict: "an object"}
+_KIND_NAMES: dict[type, str] = {str: "a string", list: "a list", dict: "an object"}
 
 
 def _field(body: dict[str, Any], key: str, kind: type, where: str, default: Any) -> Any:

@@ -37,6 +37,7 @@ EXIT_UNREACHABLE = 2
 EXIT_NO_MODEL = 3
 EXIT_INTERRUPTED = 130
 
+
 class _Failure(Exception):
     """A problem to report on stderr: the message is the whole report."""
 
@@ -70,9 +71,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     ask.add_argument("--system", metavar="TEXT", help="system prompt (default: the model's own)")
     ask.add_argument("--json", action="store_true", help="ask for the answer as JSON")
-    ask.add_argument(
-        "--save", action="store_true", help="keep the exchange as a conversation the app can reopen"
-    )
+    ask.add_argument("--save", action="store_true", help="keep the exchange as a conversation the app can reopen")
     ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question (words are joined)")
     subparsers.add_parser("models", help="list local models, like `ollama list`")
     subparsers.add_parser("ps", help="list models loaded in memory, like `ollama ps`")
@@ -143,9 +142,7 @@ def _prompt(words: str, piped: str) -> str:
 async def _answer(settings: Settings, question: _Question, store: Store | None) -> None:
     async with OllamaClient(settings.host, api_key=settings.api_key) as client:
         model = question.model or await _first_model(client)
-        request = GenerateRequest(
-            model, question.prompt, question.system, format="json" if question.json else None
-        )
+        request = GenerateRequest(model, question.prompt, question.system, format="json" if question.json else None)
         asked_at = time.time()
         reply = Turn("assistant", "", model=model, state=TurnState.STREAMING)
         try:
@@ -166,9 +163,7 @@ async def _answer(settings: Settings, question: _Question, store: Store | None) 
 async def _first_model(client: OllamaClient) -> str:
     models = await client.list_models()
     if not models:
-        raise _Failure(
-            "No models are installed; download one with `ollama pull NAME`.", EXIT_NO_MODEL
-        )
+        raise _Failure("No models are installed; download one with `ollama pull NAME`.", EXIT_NO_MODEL)
     return models[0].name
 
 

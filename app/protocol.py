@@ -365,9 +365,7 @@ def parse_pull_line(line: str) -> PullProgress:
     status = data.get("status")
     if not isinstance(status, str):
         raise MalformedLine(line)
-    return PullProgress(
-        status, _text(data, "digest"), _integer(data, "total"), _integer(data, "completed")
-    )
+    return PullProgress(status, _text(data, "digest"), _integer(data, "total"), _integer(data, "completed"))
 
 
 def parse_models(body: JSON) -> list[ModelInfo]:

@@ -24,9 +24,7 @@ class _Failure(Exception):
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    sessions = subparsers.add_parser(
-        "sessions", help="list, export, import or delete saved conversations"
-    )
+    sessions = subparsers.add_parser("sessions", help="list, export, import or delete saved conversations")
     actions = sessions.add_subparsers(dest="sessions_action", required=True, metavar="ACTION")
     actions.add_parser("list", help="show saved conversations, newest first")
 

@@ -36,8 +36,7 @@ INTERRUPTED_ERROR = "The app closed before this reply finished."
 Mode = Literal["normal", "read-only", "memory"]
 
 _READ_ONLY_NOTE = (
-    "Saved conversations can be read; new conversations and changes are kept in memory only "
-    "until you quit."
+    "Saved conversations can be read; new conversations and changes are kept in memory only until you quit."
 )
 _MEMORY_NOTE = "Conversations are kept in memory only until you quit."
 
@@ -125,10 +124,7 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 # The tool columns of the messages table, in the order `_turn` reads them.
 _TOOLS = ("tool_calls", "tool_name", "tool_call_id", "tool_status", "tool_duration")
 
-_TURN_COLUMNS = (
-    "id, role, content, model, state, error, thinking, images, created_at, "
-    + ", ".join((*_TOOLS, *_STATS))
-)
+_TURN_COLUMNS = "id, role, content, model, state, error, thinking, images, created_at, " + ", ".join((*_TOOLS, *_STATS))
 _INFO_SELECT = """
     SELECT c.id, c.title, c.created_at, c.updated_at, c.model, c.system, c.options,
            (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.tool_settings
@@ -378,9 +374,7 @@ class Store:
         now = time.time()
         created = turn.created_at or now
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT title FROM conversations WHERE id = ?", (conversation_id,)
-            ).fetchone()
+            row = db.execute("SELECT title FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
             if row is None:
                 raise StoreError("The conversation was deleted, so the message was not saved.")
             title = row[0]
@@ -470,8 +464,7 @@ class Store:
     def set_setting(self, key: str, value: str) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 
@@ -485,9 +478,7 @@ class Store:
         """
         now = time.time()
         created = info.created_at or now
-        title = info.title or next(
-            (make_title(turn.content) for turn in turns if turn.role == "user"), ""
-        )
+        title = info.title or next((make_title(turn.content) for turn in turns if turn.role == "user"), "")
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO conversations"
@@ -505,9 +496,7 @@ class Store:
             )
             conversation_id = _row_id(cursor)
             for turn in turns:
-                state = (
-                    TurnState.INTERRUPTED if turn.state is TurnState.STREAMING else turn.state
-                )
+                state = TurnState.INTERRUPTED if turn.state is TurnState.STREAMING else turn.state
                 _insert_turn(db, conversation_id, turn, state, turn.created_at or now, now)
         return conversation_id
 
@@ -554,9 +543,7 @@ def _create_private_file(data_dir: Path, path: Path) -> bool:
 
 
 def _connect(target: str, timeout: float) -> sqlite3.Connection:
-    connection = sqlite3.connect(
-        target, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
-    )
+    connection = sqlite3.connect(target, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA foreign_keys = ON")
     # With WAL, NORMAL survives a crash of the app; only a power cut may lose the last commits.
     connection.execute("PRAGMA synchronous = NORMAL")
@@ -628,13 +615,10 @@ def _open_writable(path: Path, timeout: float) -> sqlite3.Connection | _Problem:
 def _schema_problem(connection: sqlite3.Connection, path: Path) -> _Problem | None:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        return _Problem(
-            f"The conversation database at {path} was written by a newer version of ollama-tui."
-        )
+        return _Problem(f"The conversation database at {path} was written by a newer version of ollama-tui.")
     if version == 0 and connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
         return _Problem(
-            f"The file at {path} is not an ollama-tui conversation database,"
-            " so it was left as it is.",
+            f"The file at {path} is not an ollama-tui conversation database, so it was left as it is.",
             readable=False,
         )
     return None
@@ -775,7 +759,7 @@ def _turn(row: tuple[Any, ...]) -> Turn:
         state=_state(state),
         error=error,
         thinking=thinking,
-        stats=ChatStats(**dict(zip(_STATS, stats))) if has_stats else None,
+        stats=ChatStats(**dict(zip(_STATS, stats, strict=True))) if has_stats else None,
         images=_load_images(images),
         id=turn_id,
         created_at=created,
@@ -825,8 +809,7 @@ def _has_user_message(db: sqlite3.Connection, conversation_id: int) -> bool:
 
 def _touch_conversation_of(db: sqlite3.Connection, turn_id: int, now: float) -> None:
     db.execute(
-        "UPDATE conversations SET updated_at = ?"
-        " WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
+        "UPDATE conversations SET updated_at = ? WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
         (now, turn_id),
     )
 

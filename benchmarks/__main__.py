@@ -85,9 +85,7 @@ def run(items: set[str], sizes: Sizes, log: Callable[[str], None]) -> list[ItemR
                 ids = long_history.seed(Path(folder), list(sizes.histories))
                 for size in sizes.histories:
                     scroll = "5" in items and size in sizes.scrolled
-                    histories[size] = long_history.run_in_process(
-                        server.url, Path(folder), ids[size], scroll
-                    )
+                    histories[size] = long_history.run_in_process(server.url, Path(folder), ids[size], scroll)
         if "5" in items:
             results["5"] = long_history.result(histories, sizes.history_main, min(sizes.scrolled))
         if "6" in items:
@@ -102,12 +100,8 @@ def run(items: set[str], sizes: Sizes, log: Callable[[str], None]) -> list[ItemR
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=(__doc__ or "").split("\n\n")[1]
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="tiny sizes: checks the benchmarks work, not speed"
-    )
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=(__doc__ or "").split("\n\n")[1])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmarks work, not speed")
     parser.add_argument("--only", metavar="ITEMS", help="items to run, e.g. 1,2,7 (default: all)")
     parser.add_argument(
         "--out",

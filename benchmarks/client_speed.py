@@ -95,7 +95,10 @@ def run(server: ServerProcess, tokens: int, runs: int) -> list[ItemResult]:
         "Client limit",
         figures=[
             Figure(
-                "1", f"bare httpx loop, {tokens:,} tokens", ceiling, f"{ceiling:,.0f} tok/s",
+                "1",
+                f"bare httpx loop, {tokens:,} tokens",
+                ceiling,
+                f"{ceiling:,.0f} tok/s",
                 "(the ceiling)",
             )
         ],
@@ -107,8 +110,7 @@ def run(server: ServerProcess, tokens: int, runs: int) -> list[ItemResult]:
             f"alternating with item 2, the connection already open. Wall time per run: "
             f"{_ms(bare.seconds)} ms; CPU time of the reading process: {_ms(bare.cpu)} ms "
             f"(busy {median(bare.cpu) / median(bare.seconds):.0%} of the time; the rest is "
-            "spent waiting for the server)."
-            + " " + " ".join(prose(__doc__)),
+            "spent waiting for the server)." + " " + " ".join(prose(__doc__)),
         ],
         data={"seconds": bare.seconds, "cpu": bare.cpu, "tokens_per_second": ceiling},
     )
@@ -130,11 +132,14 @@ def run(server: ServerProcess, tokens: int, runs: int) -> list[ItemResult]:
         checks={"client read the whole reply": client.correct},
         notes=[
             "`OllamaClient.chat()` on the same stream, every line turned into a `ChatChunk`. "
-            + ("It can beat the bare loop: it splits lines on bytes itself and decodes them with "
-               "`JSONDecoder.raw_decode`, skipping httpx's text decoder and line splitter and the "
-               "whitespace checks of `json.loads`. " if speed > ceiling else "")
-            +
-            f"Wall time per run: {_ms(client.seconds)} ms; CPU time: {_ms(client.cpu)} ms "
+            + (
+                "It can beat the bare loop: it splits lines on bytes itself and decodes them with "
+                "`JSONDecoder.raw_decode`, skipping httpx's text decoder and line splitter and the "
+                "whitespace checks of `json.loads`. "
+                if speed > ceiling
+                else ""
+            )
+            + f"Wall time per run: {_ms(client.seconds)} ms; CPU time: {_ms(client.cpu)} ms "
             f"(the bare loop's median: {median(bare.cpu) * 1000:.0f} ms).",
         ],
         data={"seconds": client.seconds, "cpu": client.cpu, "tokens_per_second": speed},

@@ -4,28 +4,167 @@ real chats with a model, and the same every run (a fixed seed, no clock)."""
 from __future__ import annotations
 
 import random
-from itertools import accumulate
 from collections.abc import Iterator
+from itertools import accumulate
 
 from app.conversation import Turn
 
-_WORDS = """
-the a of to and in is it that for on with as this be are by or not from at can an which
-when you your we will if more one all each but only than into then its also so they their
-should may these use used using time data value list file code error function return
-search sorted middle target range half index items element binary linear tree node graph
-queue stack cache memory thread process server client request response stream token model
-layer weight training inference batch vector matrix python rust query table column row
-schema migration index transaction commit rollback lock latency throughput buffer socket
-parse render layout widget screen terminal input output event message handler callback
-async await loop task worker pool timeout retry backoff network packet header payload
-""".split()
+_WORDS = [
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "is",
+    "it",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "this",
+    "be",
+    "are",
+    "by",
+    "or",
+    "not",
+    "from",
+    "at",
+    "can",
+    "an",
+    "which",
+    "when",
+    "you",
+    "your",
+    "we",
+    "will",
+    "if",
+    "more",
+    "one",
+    "all",
+    "each",
+    "but",
+    "only",
+    "than",
+    "into",
+    "then",
+    "its",
+    "also",
+    "so",
+    "they",
+    "their",
+    "should",
+    "may",
+    "these",
+    "use",
+    "used",
+    "using",
+    "time",
+    "data",
+    "value",
+    "list",
+    "file",
+    "code",
+    "error",
+    "function",
+    "return",
+    "search",
+    "sorted",
+    "middle",
+    "target",
+    "range",
+    "half",
+    "index",
+    "items",
+    "element",
+    "binary",
+    "linear",
+    "tree",
+    "node",
+    "graph",
+    "queue",
+    "stack",
+    "cache",
+    "memory",
+    "thread",
+    "process",
+    "server",
+    "client",
+    "request",
+    "response",
+    "stream",
+    "token",
+    "model",
+    "layer",
+    "weight",
+    "training",
+    "inference",
+    "batch",
+    "vector",
+    "matrix",
+    "python",
+    "rust",
+    "query",
+    "table",
+    "column",
+    "row",
+    "schema",
+    "migration",
+    "index",
+    "transaction",
+    "commit",
+    "rollback",
+    "lock",
+    "latency",
+    "throughput",
+    "buffer",
+    "socket",
+    "parse",
+    "render",
+    "layout",
+    "widget",
+    "screen",
+    "terminal",
+    "input",
+    "output",
+    "event",
+    "message",
+    "handler",
+    "callback",
+    "async",
+    "await",
+    "loop",
+    "task",
+    "worker",
+    "pool",
+    "timeout",
+    "retry",
+    "backoff",
+    "network",
+    "packet",
+    "header",
+    "payload",
+]
 # Rarer words, used less the further down the list they are (as words are in real text), so
 # that searches meet both words in most messages and words in a few.
 _ENDINGS = ("lo", "ra", "vex", "tin", "dum", "pik")
 _RARE = sorted({a + b + c for a in "bdfgklmnprstvz" for b in "aeiou" for c in _ENDINGS})
 _RARE_WEIGHTS = list(accumulate(1 / rank for rank in range(1, len(_RARE) + 1)))
-_NAMES = "items values nodes rows tokens buffer result count total offset width height".split()
+_NAMES = [
+    "items",
+    "values",
+    "nodes",
+    "rows",
+    "tokens",
+    "buffer",
+    "result",
+    "count",
+    "total",
+    "offset",
+    "width",
+    "height",
+]
 _FIRST = 1_000_000_000.0  # a fixed date for the first message, so no run depends on the clock
 
 
@@ -75,8 +214,7 @@ def _code(rng: random.Random) -> str:
 def _table(rng: random.Random) -> str:
     header = "| name | value | note |\n|---|---:|---|"
     rows = [
-        f"| {rng.choice(_NAMES)} | {rng.randint(1, 9999)} | {_sentence(rng, 2, 5)} |"
-        for _ in range(rng.randint(2, 5))
+        f"| {rng.choice(_NAMES)} | {rng.randint(1, 9999)} | {_sentence(rng, 2, 5)} |" for _ in range(rng.randint(2, 5))
     ]
     return "\n".join([header, *rows])
 

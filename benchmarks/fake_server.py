@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -87,11 +88,11 @@ class ServerProcess:
         return line.strip()
 
 
-def _paced(original):  # type: ignore[no-untyped-def]
+def _paced(original: Callable[[ollama_server._Handler, list[bytes], float], bool]) -> Callable[..., bool]:
     """Send line n at start + n * delay rather than sleeping `delay` after each write, so
     the rate holds however long a write or a wake-up takes."""
 
-    def send_lines(handler, lines: list[bytes], delay: float) -> bool:  # type: ignore[no-untyped-def]
+    def send_lines(handler: ollama_server._Handler, lines: list[bytes], delay: float) -> bool:
         if delay <= 0:
             return original(handler, lines, delay)
         start = time.monotonic()
@@ -108,7 +109,8 @@ def _paced(original):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     handler = ollama_server._Handler
-    handler._send_lines = _paced(handler._send_lines)  # type: ignore[method-assign]
+    # The tests' server makes its own handlers, so the pacing goes into their class.
+    handler._send_lines = _paced(handler._send_lines)  # type: ignore[method-assign]  # deliberate patch
     with FakeOllama() as server:
         print(f"ready {server.url}", flush=True)
         for line in sys.stdin:

@@ -36,7 +36,7 @@ class FrameClock:
                     if not future.done():
                         future.set_result(now)
 
-        app._display = timed_display  # type: ignore[method-assign]
+        app._display = timed_display  # type: ignore[method-assign]  # deliberate patch: Textual has no frame hook
 
     def first_frame_where(self, condition: Callable[[], object]) -> asyncio.Future[float]:
         """A future: the time of the first frame from now on shown while `condition()` held."""

@@ -171,12 +171,22 @@ def _ms(seconds: float) -> str:
 
 
 def _row(run: HistoryRun) -> str:
-    cells = [f"{run.messages:,}", f"{run.chars:,}", f"{run.open_seconds * 1000:.0f} ms",
-             f"{run.rss_before_mb:.0f} MB", f"{run.rss_peak_open_mb:.0f} MB"]
+    cells = [
+        f"{run.messages:,}",
+        f"{run.chars:,}",
+        f"{run.open_seconds * 1000:.0f} ms",
+        f"{run.rss_before_mb:.0f} MB",
+        f"{run.rss_peak_open_mb:.0f} MB",
+    ]
     pages = run.pages_up + run.pages_down
     if pages:
-        cells += [f"{len(run.pages_up)} / {len(run.pages_down)}", _ms(percentile(pages, 0.5)),
-                  _ms(percentile(pages, 0.99)), _ms(max(pages)), f"{run.rss_peak_mb:.0f} MB"]
+        cells += [
+            f"{len(run.pages_up)} / {len(run.pages_down)}",
+            _ms(percentile(pages, 0.5)),
+            _ms(percentile(pages, 0.99)),
+            _ms(max(pages)),
+            f"{run.rss_peak_mb:.0f} MB",
+        ]
     else:
         cells += [""] * 5
     return "| " + " | ".join(cells) + " |"
@@ -193,34 +203,40 @@ def result(runs: dict[int, HistoryRun], main: int, short: int) -> ItemResult:
         "Long history",
         figures=[
             Figure(
-                "5", f"open {main:,} messages ({run.chars / 1e6:.1f} M chars) to last screen",
-                run.open_seconds, f"{run.open_seconds * 1000:.0f} ms",
+                "5",
+                f"open {main:,} messages ({run.chars / 1e6:.1f} M chars) to last screen",
+                run.open_seconds,
+                f"{run.open_seconds * 1000:.0f} ms",
                 f"{baseline.open_seconds * 1000:.0f} ms for {short:,} messages",
                 run.open_seconds / baseline.open_seconds,
-                f"< {OPEN_TARGET * 1000:.0f} ms", run.open_seconds < OPEN_TARGET,
+                f"< {OPEN_TARGET * 1000:.0f} ms",
+                run.open_seconds < OPEN_TARGET,
             ),
             Figure(
-                "5", "peak RSS, opened and scrolled to the top and back", run.rss_peak_mb,
-                f"{run.rss_peak_mb:.0f} MB", f"{run.rss_before_mb:.0f} MB before opening",
-                run.rss_peak_mb / run.rss_before_mb, f"< {RSS_TARGET} MB",
+                "5",
+                "peak RSS, opened and scrolled to the top and back",
+                run.rss_peak_mb,
+                f"{run.rss_peak_mb:.0f} MB",
+                f"{run.rss_before_mb:.0f} MB before opening",
+                run.rss_peak_mb / run.rss_before_mb,
+                f"< {RSS_TARGET} MB",
                 run.rss_peak_mb < RSS_TARGET,
             ),
             Figure(
-                "5", f"Page Up/Down through {main:,} messages, p99 per page", p99,
+                "5",
+                f"Page Up/Down through {main:,} messages, p99 per page",
+                p99,
                 f"{_ms(p99)} (p50 {_ms(percentile(pages, 0.5))}, max {_ms(max(pages))})",
                 f"{_ms(percentile(short_pages, 0.99))} for {short:,} messages",
                 p99 / percentile(short_pages, 0.99),
-                f"< {PAGE_TARGET * 1000:.0f} ms (smooth)", p99 < PAGE_TARGET,
+                f"< {PAGE_TARGET * 1000:.0f} ms (smooth)",
+                p99 < PAGE_TARGET,
             ),
         ],
         checks={
             "the end of the conversation shown on opening": all(r.shows_end for r in runs.values()),
-            "Page Up reached the first message": all(
-                r.reached_top for r in runs.values() if r.pages_up
-            ),
-            "Page Down came back to the end": all(
-                r.back_at_end for r in runs.values() if r.pages_up
-            ),
+            "Page Up reached the first message": all(r.reached_top for r in runs.values() if r.pages_up),
+            "Page Down came back to the end": all(r.back_at_end for r in runs.values() if r.pages_up),
         },
         notes=[
             *prose(__doc__),

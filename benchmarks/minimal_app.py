@@ -7,7 +7,10 @@ when it is ready, minus everything that is ours. `python -m benchmarks.minimal_a
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import App, ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, OptionList, Static, TextArea
 
@@ -17,7 +20,7 @@ PLACEHOLDER = "Type a message"
 
 class MinimalApp(App[None]):
     CSS = "OptionList { width: 32; } TextArea { height: 1fr; }"
-    BINDINGS = [("ctrl+q", "quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [("ctrl+q", "quit", "Quit")]
 
     def compose(self) -> ComposeResult:
         yield Static("minimal Textual app")

@@ -67,7 +67,7 @@ def console_table(results: list[ItemResult]) -> str:
     rows = [HEADER] + [_cell(f) for r in results for f in r.figures]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     return "\n".join(
-        "  ".join(cell.replace("**", "").ljust(width) for cell, width in zip(row, widths)).rstrip()
+        "  ".join(cell.replace("**", "").ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
 
@@ -95,9 +95,7 @@ def write_markdown(
         "",
         "Checks of correctness (a benchmark that produced a wrong result fails the run): "
         + ", ".join(
-            f"{name}: {'ok' if passed else 'FAILED'}"
-            for result in results
-            for name, passed in result.checks.items()
+            f"{name}: {'ok' if passed else 'FAILED'}" for result in results for name, passed in result.checks.items()
         )
         + ".",
         "",

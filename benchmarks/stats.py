@@ -24,5 +24,5 @@ def percentile(values: Sequence[float], share: float) -> float:
 def slope(sizes: Sequence[float], costs: Sequence[float]) -> float:
     """The log-log slope between the two largest sizes: 1 means cost grows linearly with size,
     more than 1 that each unit costs more as the size grows (a curve bending upward)."""
-    (small, small_cost), (large, large_cost) = sorted(zip(sizes, costs))[-2:]
+    (small, small_cost), (large, large_cost) = sorted(zip(sizes, costs, strict=True))[-2:]
     return math.log(large_cost / small_cost) / math.log(large / small)

@@ -18,11 +18,14 @@ def ollama() -> Iterator[FakeOllama]:
 import asyncio  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
+from textual.app import App  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 
 from app.app import OllamaTui, make_app  # noqa: E402
 from app.config import Settings  # noqa: E402
+from app.widgets.conversation_view import ConversationView  # noqa: E402
 
 SIZE = (100, 30)
 
@@ -31,17 +34,31 @@ SIZE = (100, 30)
 def make_tui(ollama: FakeOllama, tmp_path: Path) -> Callable[..., OllamaTui]:
     """Builds the app as the command line does, against the fake server and a temp data dir."""
 
-    def make(**overrides: object) -> OllamaTui:
-        options: dict[str, object] = {"host": ollama.url, "data_dir": tmp_path / "data"}
+    def make(**overrides: Any) -> OllamaTui:
+        options: dict[str, Any] = {"host": ollama.url, "data_dir": tmp_path / "data"}
         options.update(overrides)
-        return make_app(Settings(**options))  # type: ignore[arg-type]
+        return make_app(Settings(**options))
 
     return make
 
 
-def screen_text(app: OllamaTui) -> str:
+def screen_text(app: App[Any]) -> str:
     """What the person sees, as plain text lines."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+# The app changes these between two checks of a test; mypy would carry the first check's
+# narrowing (an isinstance, a `not`) over to the next, and call the next unreachable.
+
+
+def focused(app: App[Any]) -> object:
+    """The focused widget, read afresh."""
+    return app.focused
+
+
+def following(view: ConversationView) -> bool:
+    """Whether the view follows the end, read afresh."""
+    return view.following
 
 
 async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 10.0) -> None:

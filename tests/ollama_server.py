@@ -201,8 +201,7 @@ _SHOW_EXTRAS: dict[str, JSON] = {
         "template": "<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>"
         "{{ range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n"
         "{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n",
-        "license": "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\n"
-        "Llama 3.2 Version Release Date: September 25, 2024",
+        "license": "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: September 25, 2024",
     },
     "qwen3": {
         "parameters": "repeat_penalty                 1\n"
@@ -248,9 +247,7 @@ class FakeOllama:
         server = _Server(self)
         self._port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -373,9 +370,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self.fake._record(
-            Recorded(self.command, path, headers, body if isinstance(body, dict) else None)
-        )
+        self.fake._record(Recorded(self.command, path, headers, body if isinstance(body, dict) else None))
 
         route = _ROUTES.get(path)
         if route is None:
@@ -420,9 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
         family = details.get("family", "llama")
         size = details.get("parameter_size", "1B")
         scale = {"M": 1e6, "B": 1e9}.get(size[-1:], 1)
-        extras = _SHOW_EXTRAS.get(
-            family, {"parameters": "", "template": "{{ .Prompt }}", "license": ""}
-        )
+        extras = _SHOW_EXTRAS.get(family, {"parameters": "", "template": "{{ .Prompt }}", "license": ""})
         self._json(
             200,
             {
@@ -621,9 +614,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_lines(self, lines: list[bytes], delay: float) -> bool:
         if delay <= 0:
             batch = FakeOllama.BATCH
-            return all(
-                self._write(b"".join(lines[i : i + batch])) for i in range(0, len(lines), batch)
-            )
+            return all(self._write(b"".join(lines[i : i + batch])) for i in range(0, len(lines), batch))
         return all(self._wait(delay) and self._write(line) for line in lines)
 
     def _load(self, model: JSON, body: JSON) -> bool:
@@ -663,14 +654,14 @@ class _Handler(BaseHTTPRequestHandler):
             ]
         for number, line in enumerate(lines):
             if number and self.fake.pull_delay and not self._wait(self.fake.pull_delay):
-                return self._cut()
+                self._cut()
+                return
             if not self._write(_encode(line) + b"\n"):
-                return self._cut()
+                self._cut()
+                return
         if model is not None and self.fake.find(wanted) is None:
             with self.fake._lock:
-                self.fake.models.insert(
-                    0, {**copy.deepcopy(model), "name": wanted, "model": wanted}
-                )
+                self.fake.models.insert(0, {**copy.deepcopy(model), "name": wanted, "model": wanted})
         self._end_stream()
 
 
@@ -717,9 +708,7 @@ def _layers(model: JSON) -> Iterator[JSON]:
     for kind, total in blobs:
         digest = _digest(f"{model.get('name')}/{kind}")
         status = {"status": f"pulling {digest[:12]}", "digest": f"sha256:{digest}", "total": total}
-        steps = (
-            (0, total // 4, total // 2, total * 3 // 4, total) if kind == "weights" else (total,)
-        )
+        steps = (0, total // 4, total // 2, total * 3 // 4, total) if kind == "weights" else (total,)
         for completed in steps:
             # No `completed` before the first bytes arrive, as the real server does.
             yield {**status, "completed": completed} if completed else dict(status)
@@ -773,10 +762,16 @@ def main() -> None:
     """Serve by hand, to look at the app against it: `python tests/ollama_server.py 11500`."""
     import sys
 
-    server = FakeOllama()
-    server._port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     delay = float(sys.argv[2]) if len(sys.argv) > 2 else 0.03
-    server._next_script = lambda: ChatScript(delay=delay)  # type: ignore[method-assign]
+
+    class Paced(FakeOllama):
+        """Every reply streams at `delay` seconds a token."""
+
+        def _next_script(self) -> ChatScript:
+            return ChatScript(delay=delay)
+
+    server = Paced()
+    server._port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     with server:
         print(f"fake Ollama at {server.url}", flush=True)
         threading.Event().wait()

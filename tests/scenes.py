@@ -15,24 +15,25 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from textual import events
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ollama_server import ChatScript, FakeOllama  # noqa: E402
+from ollama_server import ChatScript, FakeOllama
 
-from app.app import OllamaTui, make_app  # noqa: E402
-from app.chat_options import ChatOptions, apply_set  # noqa: E402
-from app.client import OllamaClient  # noqa: E402
-from app.config import DEFAULT_HOST, Settings  # noqa: E402
-from app.conversation import Turn, TurnState  # noqa: E402
-from app.protocol import ChatStats  # noqa: E402
-from app.screens.chat import ChatScreen  # noqa: E402
-from app.screens.pull import PullScreen, PullSnapshot  # noqa: E402
-from app.screens.settings import SettingsScreen  # noqa: E402
-from app.store import ConversationInfo, Store  # noqa: E402
-from app.widgets.prompt_input import PromptInput  # noqa: E402
+from app.app import OllamaTui, make_app
+from app.chat_options import ChatOptions, apply_set
+from app.client import OllamaClient
+from app.config import DEFAULT_HOST, Settings
+from app.conversation import Turn, TurnState
+from app.protocol import ChatStats
+from app.screens.chat import ChatScreen
+from app.screens.pull import PullScreen, PullSnapshot
+from app.screens.settings import SettingsScreen
+from app.store import ConversationInfo, Store
+from app.widgets.prompt_input import PromptInput
 
 SIZE = (110, 34)
 DAY = 1_709_640_000.0  # 2024-03-05 12:00 UTC: shown as a full date, the same in every zone
@@ -108,13 +109,13 @@ class Scene:
     run_before: RunBefore
 
 
-def build(server: FakeOllama, data_dir: Path, **settings: object) -> OllamaTui:
+def build(server: FakeOllama, data_dir: Path, **settings: Any) -> OllamaTui:
     port = int(server.url.rsplit(":", 1)[1])
     client = OllamaClient(DEFAULT_HOST, transport=ForwardTo(port))
-    return make_app(Settings(host=DEFAULT_HOST, data_dir=data_dir, **settings), client=client)  # type: ignore[arg-type]
+    return make_app(Settings(host=DEFAULT_HOST, data_dir=data_dir, **settings), client=client)
 
 
-async def settle(pilot, condition: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
+async def settle(pilot, condition: Callable[[], object]) -> None:
     for _ in range(500):
         if condition():
             break
@@ -126,13 +127,13 @@ async def settle(pilot, condition: Callable[[], object]) -> None:  # type: ignor
     await pilot.wait_for_scheduled_animations()
 
 
-def shown(pilot, selector: str) -> str:  # type: ignore[no-untyped-def]
+def shown(pilot, selector: str) -> str:
     """The text a widget on the top screen shows, or "" while it is not there yet."""
     found = pilot.app.screen.query(selector)
     return str(found.first().render()) if found else ""
 
 
-def chat_screen(pilot) -> ChatScreen:  # type: ignore[no-untyped-def]
+def chat_screen(pilot) -> ChatScreen:
     screen = pilot.app.screen_stack[0]
     assert isinstance(screen, ChatScreen)
     return screen
@@ -142,9 +143,11 @@ def conversation(server: FakeOllama, data_dir: Path) -> Scene:
     """Mid-conversation: Markdown with a table, a list and code, replies from two models."""
     session = seed(data_dir)
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
-        await settle(pilot, lambda: screen.models and screen.turns and pilot.app.query_one("#conversations").option_count == 3)
+        await settle(
+            pilot, lambda: screen.models and screen.turns and pilot.app.query_one("#conversations").option_count == 3
+        )
 
     return Scene(build(server, data_dir, session_id=session), run_before)
 
@@ -155,7 +158,7 @@ def arriving(server: FakeOllama, data_dir: Path, question: str, reply: str, upto
     stall = next(i for i, token in enumerate(tokens) if upto in token) + 1
     server.enqueue(ChatScript(tokens=tokens, stall_after=stall))
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         pilot.app.post_message(events.Paste(question))
@@ -189,7 +192,7 @@ def server_down(server: FakeOllama, data_dir: Path) -> Scene:
     """Ollama is not running: the banner says so and how to fix it; nothing else breaks."""
     server.stop()
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         await settle(pilot, lambda: "-hidden" not in pilot.app.query_one("#banner").classes)
 
     return Scene(build(server, data_dir), run_before)
@@ -199,7 +202,7 @@ def no_models(server: FakeOllama, data_dir: Path) -> Scene:
     """A server with no models: the picker says how to get one."""
     server.models.clear()
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen._reachable)
 
@@ -209,7 +212,7 @@ def no_models(server: FakeOllama, data_dir: Path) -> Scene:
 def error(server: FakeOllama, data_dir: Path) -> Scene:
     """A model that does not exist: the server's own message in the conversation."""
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         await pilot.press(*"hello")
@@ -223,12 +226,14 @@ def pull(server: FakeOllama, data_dir: Path) -> Scene:
     """Pulling a model: status, the layer's bar and bytes, speed and time left, all layers."""
     server.pull_delay = 60.0  # the real stream stays on its first line; the figures are pinned
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         screen.command_pull("gemma3:1b")
         await settle(pilot, lambda: isinstance(pilot.app.screen, PullScreen))
-        snapshot = PullSnapshot("gemma3:1b", "pulling 7cd4618c1faf", 412_300_000, 815_319_791, 412_300_000, 815_327_000, 12_300_000.0)
+        snapshot = PullSnapshot(
+            "gemma3:1b", "pulling 7cd4618c1faf", 412_300_000, 815_319_791, 412_300_000, 815_327_000, 12_300_000.0
+        )
         pilot.app.screen.post_message(PullScreen.Progressed(snapshot))
         await settle(pilot, lambda: "412.3 MB" in shown(pilot, "#pull-detail"))
 
@@ -238,7 +243,7 @@ def pull(server: FakeOllama, data_dir: Path) -> Scene:
 def model_details(server: FakeOllama, data_dir: Path) -> Scene:
     """Details of a thinking model: family, size, quantization, context, capabilities."""
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         screen.command_info("qwen3:4b")
@@ -250,7 +255,7 @@ def model_details(server: FakeOllama, data_dir: Path) -> Scene:
 def settings(server: FakeOllama, data_dir: Path) -> Scene:
     """The settings dialog with a system prompt and two options set, one value refused."""
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
         options = ChatOptions()

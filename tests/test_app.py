@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import SIZE, screen_text, type_text, wait_until
+import pytest
+from conftest import SIZE, focused, following, screen_text, type_text, wait_until
 from ollama_server import ChatScript, FakeOllama
 
 from app.app import OllamaTui
@@ -23,13 +24,13 @@ def chat(app: OllamaTui) -> ChatScreen:
     return screen
 
 
-async def ready(pilot) -> ChatScreen:  # type: ignore[no-untyped-def]
+async def ready(pilot) -> ChatScreen:
     screen = chat(pilot.app)
     await wait_until(pilot, lambda: screen.models)
     return screen
 
 
-async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def send(pilot, text: str) -> None:
     await type_text(pilot, text)
     await pilot.press("enter")
 
@@ -47,7 +48,7 @@ async def test_send_and_see_streamed_reply(ollama: FakeOllama, make_tui: MakeTui
     app = make_tui()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
-        assert isinstance(app.focused, PromptInput)
+        assert isinstance(focused(app), PromptInput)
         await send(pilot, "hi there")
         await wait_until(pilot, replied(screen))
         reply = screen.turns[-1]
@@ -96,8 +97,10 @@ async def test_escape_stops_and_keeps_partial(ollama: FakeOllama, make_tui: Make
         assert "word5" in reply.content and "word399" not in reply.content
         await wait_until(pilot, lambda: ollama.disconnects >= 1)  # the server saw the stream closed
         assert "stopped" in screen_text(app).lower()
-        stored = app.store.turns(screen.conversation.id)  # type: ignore[union-attr]
-        await wait_until(pilot, lambda: app.store.turns(screen.conversation.id)[-1].state == TurnState.STOPPED)  # type: ignore[union-attr]
+        assert screen.conversation is not None
+        conversation_id = screen.conversation.id
+        stored = app.store.turns(conversation_id)
+        await wait_until(pilot, lambda: app.store.turns(conversation_id)[-1].state == TurnState.STOPPED)
         assert stored[0].content == "talk a lot"
 
 
@@ -129,12 +132,12 @@ async def test_page_keys_in_the_input_scroll_the_conversation(ollama: FakeOllama
         assert bottom > 0 and "line 79" in screen_text(app)
         await pilot.press("pageup")
         await pilot.pause()
-        assert isinstance(app.focused, PromptInput)  # the input keeps the focus
+        assert isinstance(focused(app), PromptInput)  # the input keeps the focus
         assert view.scroll_offset.y == bottom - view.scrollable_content_region.height
-        assert not view.following and "line 79" not in screen_text(app)
+        assert not following(view) and "line 79" not in screen_text(app)
         await pilot.press("pagedown")
         await pilot.pause()
-        assert view.following and "line 79" in screen_text(app)
+        assert following(view) and "line 79" in screen_text(app)
 
 
 async def test_switch_model_mid_conversation(ollama: FakeOllama, make_tui: MakeTui) -> None:
@@ -161,10 +164,10 @@ async def test_picker_chooses_model(ollama: FakeOllama, make_tui: MakeTui) -> No
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
         await pilot.press("ctrl+o")
-        assert isinstance(app.focused, ModelPicker)
+        assert isinstance(focused(app), ModelPicker)
         await pilot.press("down", "enter")
         assert screen.model == "qwen3:4b"
-        assert isinstance(app.focused, PromptInput)
+        assert isinstance(focused(app), PromptInput)
         assert "● qwen3:4b" in screen_text(app)
         await send(pilot, "hello")
         await wait_until(pilot, replied(screen))
@@ -344,7 +347,9 @@ async def test_faults_mid_stream_keep_partial(ollama: FakeOllama, make_tui: Make
 
 
 async def test_hostile_output_is_shown_literally(ollama: FakeOllama, make_tui: MakeTui) -> None:
-    ollama.enqueue(ChatScript(tokens=["[bold]not bold[/bold] ", "\x1b[2J\x1b]0;pwned\x07", "\x1b[31mred\x1b[0m ", "漢字 😀"]))
+    ollama.enqueue(
+        ChatScript(tokens=["[bold]not bold[/bold] ", "\x1b[2J\x1b]0;pwned\x07", "\x1b[31mred\x1b[0m ", "漢字 😀"])
+    )
     app = make_tui()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
@@ -359,7 +364,7 @@ async def test_hostile_output_is_shown_literally(ollama: FakeOllama, make_tui: M
             assert all("\x1b" not in segment.text for segment in strip)
 
 
-async def test_damaged_database_still_chats_in_memory(ollama: FakeOllama, make_tui: MakeTui, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_damaged_database_still_chats_in_memory(ollama: FakeOllama, make_tui: MakeTui, tmp_path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     damaged = b"this is not a database" * 100
@@ -372,7 +377,8 @@ async def test_damaged_database_still_chats_in_memory(ollama: FakeOllama, make_t
         await send(pilot, "still works?")
         await wait_until(pilot, replied(screen))
         assert screen.turns[-1].state == TurnState.COMPLETE
-        assert app.store.turns(screen.conversation.id)[0].content == "still works?"  # type: ignore[union-attr]
+        assert screen.conversation is not None
+        assert app.store.turns(screen.conversation.id)[0].content == "still works?"
     assert (data / "conversations.db").read_bytes() == damaged  # never overwritten
 
 
@@ -417,24 +423,27 @@ async def test_ctrl_c_stops_a_reply_like_ollama_run(ollama: FakeOllama, make_tui
         assert app.is_running
 
 
-async def test_stop_during_the_save_still_ends_the_reply(ollama: FakeOllama, make_tui: MakeTui) -> None:
+async def test_stop_during_the_save_still_ends_the_reply(
+    ollama: FakeOllama, make_tui: MakeTui, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = make_tui()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
         slow_add = app.store.add_turn
 
-        def add_turn(*args):  # type: ignore[no-untyped-def]
+        def add_turn(*args):
             import time
 
             time.sleep(0.3)  # a busy disk
             return slow_add(*args)
 
-        app.store.add_turn = add_turn  # type: ignore[method-assign]
+        monkeypatch.setattr(app.store, "add_turn", add_turn)
         await send(pilot, "quick")
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen.streaming is None)
-        assert screen.turns[-1].state == TurnState.STOPPED
-        app.store.add_turn = slow_add  # type: ignore[method-assign]
+        stopped = screen.turns[-1]
+        assert stopped.state == TurnState.STOPPED
+        monkeypatch.setattr(app.store, "add_turn", slow_add)
         await send(pilot, "next one")
         await wait_until(pilot, replied(screen, 2))
         assert screen.turns[-1].state == TurnState.COMPLETE

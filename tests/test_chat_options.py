@@ -134,7 +134,7 @@ def test_keep_alive_is_a_go_duration_or_seconds(text: str, value: str | int) -> 
     ],
 )
 def test_invalid_input_says_why_in_one_line(command: str, message: str) -> None:
-    with pytest.raises(ValueError, match="^[^\n]*$") as raised:
+    with pytest.raises(ValueError, match=r"^[^\n]*$") as raised:
         apply_set(ChatOptions(), command)
     assert message in str(raised.value)
 

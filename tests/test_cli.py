@@ -52,7 +52,7 @@ def test_host_from_option_or_environment(
     assert settings_from(build_parser().parse_args(argv)).host == host
 
 
-def test_resume_options(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_resume_options(tmp_path) -> None:
     settings = settings_from(build_parser().parse_args(["-c", "--data-dir", str(tmp_path), "-m", "qwen3:4b"]))
     assert settings.continue_last and settings.model == "qwen3:4b" and settings.data_dir == tmp_path
     assert settings_from(build_parser().parse_args(["--session", "7"])).session_id == 7

@@ -40,9 +40,7 @@ async def client(ollama: FakeOllama) -> AsyncIterator[OllamaClient]:
         yield client
 
 
-async def collect(
-    chunks: AsyncIterator[ChatChunk], into: list[ChatChunk] | None = None
-) -> list[ChatChunk]:
+async def collect(chunks: AsyncIterator[ChatChunk], into: list[ChatChunk] | None = None) -> list[ChatChunk]:
     received = [] if into is None else into
     async for chunk in chunks:
         received.append(chunk)
@@ -87,9 +85,7 @@ async def test_list_models(client: OllamaClient) -> None:
 
 
 def test_parse_models_tolerates_missing_and_unknown_fields() -> None:
-    body = {
-        "models": [{"name": "old:latest"}, {"model": "m:1", "size": "big", "extra": 1}, {}, "x"]
-    }
+    body = {"models": [{"name": "old:latest"}, {"model": "m:1", "size": "big", "extra": 1}, {}, "x"]}
     assert [(m.name, m.size, m.family) for m in parse_models(body)] == [
         ("old:latest", 0, ""),
         ("m:1", 0, ""),
@@ -162,9 +158,7 @@ async def test_chat_streams_the_reply(ollama: FakeOllama, client: OllamaClient) 
         ChatMessage("assistant", "A search."),
         ChatMessage("user", "Explain with code.", images=(base64.b64encode(b"png").decode(),)),
     )
-    request = ChatRequest(
-        "llama3.2", history, options=(("temperature", 0.2), ("num_ctx", 8192)), think=False
-    )
+    request = ChatRequest("llama3.2", history, options=(("temperature", 0.2), ("num_ctx", 8192)), think=False)
     chunks = await collect(client.chat(request))
 
     assert len(chunks) == len(DEFAULT_TOKENS) + 1
@@ -206,9 +200,7 @@ async def test_thinking_arrives_before_the_answer(ollama: FakeOllama, client: Ol
     assert chunks[-1].stats is not None and chunks[-1].stats.eval_count == 5
 
 
-async def test_scripts_are_used_in_order_then_the_default(
-    ollama: FakeOllama, client: OllamaClient
-) -> None:
+async def test_scripts_are_used_in_order_then_the_default(ollama: FakeOllama, client: OllamaClient) -> None:
     ollama.enqueue(ChatScript(tokens=["one"]), ChatScript(tokens=["two"]))
     replies = [text(await collect(client.chat(ChatRequest("llama3.2", HELLO)))) for _ in range(3)]
     assert replies == ["one", "two", DEFAULT_REPLY]
@@ -234,9 +226,7 @@ async def test_multibyte_text_split_across_reads(ollama: FakeOllama, client: Oll
     assert text(chunks) == "".join(tokens)
 
 
-async def test_slow_first_token_needs_no_read_timeout(
-    ollama: FakeOllama, client: OllamaClient
-) -> None:
+async def test_slow_first_token_needs_no_read_timeout(ollama: FakeOllama, client: OllamaClient) -> None:
     ollama.enqueue(ChatScript(tokens=["late"], first_delay=1.5))
     chunks = await collect(client.chat(ChatRequest("llama3.2", HELLO)))
     assert text(chunks) == "late"
@@ -244,9 +234,7 @@ async def test_slow_first_token_needs_no_read_timeout(
 
 async def test_generate(ollama: FakeOllama, client: OllamaClient) -> None:
     ollama.enqueue(ChatScript(tokens=["Hi", " there"]))
-    request = GenerateRequest(
-        "llama3.2", "Say hi", system="Be brief.", options=(("num_predict", 8),), keep_alive="10m"
-    )
+    request = GenerateRequest("llama3.2", "Say hi", system="Be brief.", options=(("num_predict", 8),), keep_alive="10m")
     chunks = await collect(client.generate(request))
     assert text(chunks) == "Hi there"
     assert chunks[-1].done and chunks[-1].stats is not None and chunks[-1].stats.eval_count == 2
@@ -326,9 +314,7 @@ async def test_missing_model_is_404(ollama: FakeOllama, client: OllamaClient) ->
 
 
 async def test_scripted_404_on_generate(ollama: FakeOllama, client: OllamaClient) -> None:
-    ollama.enqueue(
-        ChatScript(status=404, body='{"error":"model \\"x\\" not found, try pulling it first"}')
-    )
+    ollama.enqueue(ChatScript(status=404, body='{"error":"model \\"x\\" not found, try pulling it first"}'))
     with pytest.raises(ModelNotFound) as raised:
         await collect(client.generate(GenerateRequest("llama3.2", "hi")))
     assert raised.value.model == "llama3.2"
@@ -430,9 +416,7 @@ async def test_cancelling_the_task_disconnects(ollama: FakeOllama, client: Ollam
     await eventually(lambda: ollama.disconnects == 1)
 
 
-async def test_cancelling_while_the_model_loads_disconnects(
-    ollama: FakeOllama, client: OllamaClient
-) -> None:
+async def test_cancelling_while_the_model_loads_disconnects(ollama: FakeOllama, client: OllamaClient) -> None:
     ollama.enqueue(ChatScript(tokens=["late"], first_delay=30))
     task = asyncio.create_task(collect(client.chat(ChatRequest("llama3.2", HELLO))))
     await eventually(lambda: len(ollama.bodies("/api/chat")) == 1)
@@ -454,7 +438,8 @@ async def test_pull_to_success(ollama: FakeOllama, client: OllamaClient) -> None
     layer = [p for p in progress if p.status == statuses[1]]
     assert statuses[1] == f"pulling {layer[0].digest[7:19]}"
     assert layer[0].digest.startswith("sha256:") and layer[0].completed is None
-    completed = [p.completed for p in layer[1:]]
+    assert all(p.completed is not None for p in layer[1:])
+    completed = [p.completed for p in layer[1:] if p.completed is not None]
     assert completed == sorted(completed) and completed[-1] == layer[0].total == 815_309_791
     assert ollama.bodies("/api/pull") == [{"model": "gemma3:1b", "stream": True}]
     assert "gemma3:1b" in [m.name for m in await client.list_models()]
@@ -525,9 +510,7 @@ async def test_read_error_mid_stream_and_path_prefix() -> None:
             return httpx.Response(200, content=b'{"response":"a","done":false}\n')
         return httpx.Response(200, stream=_BrokenBody())
 
-    async with OllamaClient(
-        "http://proxy:80/ollama", transport=httpx.MockTransport(answer)
-    ) as client:
+    async with OllamaClient("http://proxy:80/ollama", transport=httpx.MockTransport(answer)) as client:
         received: list[ChatChunk] = []
         with pytest.raises(StreamInterrupted):
             await collect(client.chat(ChatRequest("m", HELLO)), received)
@@ -540,10 +523,6 @@ async def test_read_error_mid_stream_and_path_prefix() -> None:
 
 
 def test_client_does_not_load_the_ui() -> None:
-    code = (
-        "import sys, app.client; print(sorted(m for m in ('textual', 'rich') if m in sys.modules))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    code = "import sys, app.client; print(sorted(m for m in ('textual', 'rich') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

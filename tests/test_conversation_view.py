@@ -3,15 +3,19 @@ scrolling and resizing."""
 
 from __future__ import annotations
 
+import itertools
 import weakref
 
+from conftest import following
+from rich.color import Color
+from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from app.conversation import Turn, TurnState
 from app.protocol import ChatStats
-from app.rendering import MessageRenderer
-from app.widgets import conversation_view
+from app.render.message import MessageRenderer
+from app.widgets import conversation_layout, turn_lines
 from app.widgets.conversation_view import ConversationView
 
 SIZE = (80, 24)
@@ -36,6 +40,12 @@ def with_text(view: ConversationView) -> list[str]:
 
 def screen_text(view: ConversationView) -> str:
     return "\n".join(shown(view))
+
+
+def colour_of(segment: Segment) -> Color | None:
+    """The text colour of a drawn segment (the view gives every segment a style)."""
+    assert segment.style is not None
+    return segment.style.color
 
 
 def conversation(pairs: int, words: int = 30) -> list[Turn]:
@@ -67,7 +77,7 @@ async def test_opening_a_conversation_shows_its_end() -> None:
         assert "because because" in text and "120 tokens · 60.0 tok/s" in text
         assert "llama3.2:latest" in text  # the model that wrote the last answer
         assert "Answer 0\n" not in text
-        assert view.following and view.scroll_offset.y == view.max_scroll_y > 0
+        assert following(view) and view.scroll_offset.y == view.max_scroll_y > 0
 
 
 async def test_streaming_appends_and_follows_the_end() -> None:
@@ -89,7 +99,7 @@ async def test_streaming_appends_and_follows_the_end() -> None:
             tops.add(view.scroll_offset.y)
         # A streaming reply scrolls the view a quarter page at a time (each scroll repaints
         # the whole view), its next lines filling the blank rows it leaves.
-        assert 1 < len(tops) < 60 / 9 * 2 and view.following
+        assert 1 < len(tops) < 60 / 9 * 2 and following(view)
         top = view.scroll_offset.y
         reply.state = TurnState.COMPLETE
         reply.stats = ChatStats(eval_count=60, eval_duration=1_000_000_000)
@@ -112,7 +122,7 @@ async def test_scrolling_up_stops_following_and_the_end_reengages() -> None:
         await settled(pilot)
         await pilot.press("pageup", "pageup")
         await settled(pilot)
-        assert not view.following
+        assert not following(view)
         before, offset = shown(view), view.scroll_offset
         for number in range(30):
             reply.content += f"more{number} "
@@ -122,7 +132,7 @@ async def test_scrolling_up_stops_following_and_the_end_reengages() -> None:
 
         await pilot.press("end")
         await settled(pilot)
-        assert view.following and "more29" in screen_text(view)
+        assert following(view) and "more29" in screen_text(view)
         reply.content += "\n\nlast words"
         view.update_turn(reply)
         await settled(pilot)
@@ -130,10 +140,10 @@ async def test_scrolling_up_stops_following_and_the_end_reengages() -> None:
 
         await pilot.press("up")
         await settled(pilot)
-        assert not view.following
+        assert not following(view)
         await pilot.press("down")
         await settled(pilot)
-        assert view.following  # back at the bottom by scrolling
+        assert following(view)  # back at the bottom by scrolling
         reply.content += " and after"
         view.update_turn(reply)
         await settled(pilot)
@@ -170,7 +180,7 @@ async def test_headers_show_who_wrote_what_and_how_it_ended() -> None:
 
         def colour(text: str) -> object:
             strip = view.render_line(lines.index(text))
-            return next(s.style.color for s in strip if s.text.strip() == text[2:].strip())
+            return next(colour_of(s) for s in strip if s.text.strip() == text[2:].strip())
 
         error = view.get_component_rich_style("conversation-view--error").color
         warning = view.get_component_rich_style("conversation-view--warning").color
@@ -178,7 +188,7 @@ async def test_headers_show_who_wrote_what_and_how_it_ended() -> None:
         assert colour("▎ Stopped.") == warning
         user_bar = view.render_line(lines.index("▎ You"))
         reply_bar = view.render_line(lines.index("▎ llama3.2:latest"))
-        assert next(iter(user_bar)).style.color != next(iter(reply_bar)).style.color
+        assert colour_of(next(iter(user_bar))) != colour_of(next(iter(reply_bar)))
 
 
 async def test_untrusted_names_and_text_are_shown_literally() -> None:
@@ -212,7 +222,7 @@ async def test_removing_and_clearing() -> None:
         view.set_turns(many)
         view.scroll_home()
         await settled(pilot)
-        assert not view.following
+        assert not following(view)
         for turn in many:
             view.remove_turn(turn)
         await settled(pilot)
@@ -231,7 +241,7 @@ async def test_resizing_rewraps_and_keeps_the_end() -> None:
         narrow = [line for line in shown(view) if line.startswith("▎ w")]
         assert len(narrow) > len(wide) and all(len(line) <= 39 for line in narrow)
         assert narrow[-1].endswith("w119")
-        assert view.following and view.scroll_offset.y == view.max_scroll_y
+        assert following(view) and view.scroll_offset.y == view.max_scroll_y
 
         view.scroll_to(y=view.max_scroll_y // 2)
         await settled(pilot)
@@ -240,7 +250,7 @@ async def test_resizing_rewraps_and_keeps_the_end() -> None:
         await pilot.resize_terminal(70, 24)
         await settled(pilot)
         assert any(line.startswith(number + ":") for line in shown(view))  # still in sight
-        assert not view.following
+        assert not following(view)
 
 
 async def test_home_and_end_keys() -> None:
@@ -252,10 +262,10 @@ async def test_home_and_end_keys() -> None:
         await pilot.press("home")
         await settled(pilot)
         assert shown(view)[0] == "▎ You" and shown(view)[1].startswith("▎ Question 0: why")
-        assert not view.following
+        assert not following(view)
         await pilot.press("end")
         await settled(pilot)
-        assert view.following and "Answer 99" in screen_text(view)
+        assert following(view) and "Answer 99" in screen_text(view)
 
 
 async def test_scrolling_up_into_estimated_turns_does_not_jump() -> None:
@@ -282,18 +292,18 @@ async def test_scrolling_up_into_estimated_turns_does_not_jump() -> None:
             view.action_page_up()
         before = shown(view)
         await pilot.press("up")
-        assert shown(view)[1:] == before[:-1] and not view.following
+        assert shown(view)[1:] == before[:-1] and not following(view)
 
 
 async def test_a_huge_conversation_opens_drawing_only_its_end(monkeypatch) -> None:
     drawn: list[MessageRenderer] = []
 
     class Counted(MessageRenderer):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, breaks: bool = False) -> None:
+            super().__init__(breaks=breaks)
             drawn.append(self)
 
-    monkeypatch.setattr(conversation_view, "MessageRenderer", Counted)
+    monkeypatch.setattr(turn_lines, "MessageRenderer", Counted)
     turns = conversation(2500, words=40)  # 5,000 turns
     assert sum(len(turn.content) for turn in turns) > 1_000_000
     async with Host().run_test(size=SIZE) as pilot:
@@ -312,12 +322,12 @@ async def test_turns_far_away_let_go_of_their_lines(monkeypatch) -> None:
     alive: weakref.WeakSet[MessageRenderer] = weakref.WeakSet()
 
     class Tracked(MessageRenderer):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, breaks: bool = False) -> None:
+            super().__init__(breaks=breaks)
             alive.add(self)
 
-    monkeypatch.setattr(conversation_view, "MessageRenderer", Tracked)
-    monkeypatch.setattr(conversation_view, "KEEP_RENDERED", 12)
+    monkeypatch.setattr(turn_lines, "MessageRenderer", Tracked)
+    monkeypatch.setattr(conversation_layout, "KEEP_RENDERED", 12)
     async with Host().run_test(size=SIZE) as pilot:
         view = pilot.app.query_one(ConversationView)
         view.set_turns(conversation(40))
@@ -350,7 +360,7 @@ async def test_thinking_unfolds_while_alone_then_folds_when_the_answer_starts() 
         assert "▎   The user asks about Peru." in lines and "▎   Its capital is Lima." in lines
         colour = view.get_component_rich_style("conversation-view--thinking").color
         strip = view.render_line(lines.index("▎   The user asks about Peru."))
-        assert next(s.style.color for s in strip if "Peru" in s.text) == colour
+        assert next(colour_of(s) for s in strip if "Peru" in s.text) == colour
 
         reply.content = "\n\nLima."
         view.update_turn(reply)
@@ -415,14 +425,14 @@ async def test_a_long_reply_reads_the_same_page_by_page_as_drawn_whole() -> None
         view = pilot.app.query_one(ConversationView)
         view.set_turns([Turn("user", "Tell me everything"), Turn("assistant", text, model="m")])
         await settled(pilot)
-        width = conversation_view._body_width(view._width)
+        width = turn_lines.content_width(view._width)
         whole = MessageRenderer()
         whole.update(text)
-        body = [(conversation_view.BAR + line.text).rstrip() for line in whole.lines(width)]
+        body = [(turn_lines.BAR + "".join(segment.text for segment in line)).rstrip() for line in whole.lines(width)]
 
         def window() -> int:
             """Where the rows on screen sit in the whole reply (all of them must)."""
-            rows = [row for row in shown(view) if row.startswith(conversation_view.BAR.strip())]
+            rows = [row for row in shown(view) if row.startswith(turn_lines.BAR.strip())]
             rows = [row for row in rows if row not in ("▎ You", "▎ m", "▎ Tell me everything")]
             for start in range(len(body) - len(rows) + 1):
                 if body[start : start + len(rows)] == rows:
@@ -439,7 +449,7 @@ async def test_a_long_reply_reads_the_same_page_by_page_as_drawn_whole() -> None
         assert "Tell me everything" in screen_text(view)
         # Each Page Up moves the text by exactly a page: drawing the parts above moved nothing.
         # (The last one reaches the top; the turn's header is above the reply's first line.)
-        assert all(a - b == view.size.height for a, b in zip(starts, starts[1:-1], strict=False))
+        assert all(a - b == view.size.height for a, b in itertools.pairwise(starts[:-1]))
         assert starts[-1] == 0 and len(starts) > 50
         while not view.following:
             view.action_page_down()

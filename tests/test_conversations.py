@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SIZE, screen_text, type_text, wait_until
+from conftest import SIZE, focused, screen_text, type_text, wait_until
 from ollama_server import ChatScript, FakeOllama
 
 from app.app import OllamaTui
@@ -34,14 +34,14 @@ def seed(data_dir: Path, conversations: dict[str, list[tuple[str, str, str]]]) -
     return ids
 
 
-async def started(pilot) -> ChatScreen:  # type: ignore[no-untyped-def]
+async def started(pilot) -> ChatScreen:
     screen = pilot.app.screen
     assert isinstance(screen, ChatScreen)
     await wait_until(pilot, lambda: screen.models)
     return screen
 
 
-async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def send(pilot, text: str) -> None:
     await type_text(pilot, text)
     await pilot.press("enter")
 
@@ -54,7 +54,10 @@ def reply_done(screen: ChatScreen, count: int) -> Callable[[], bool]:
 
 TWO = {
     "Peru": [("user", "Capital of Peru?", ""), ("assistant", "**Lima** is the capital.", "llama3.2:latest")],
-    "Rust lifetimes": [("user", "Explain lifetimes", ""), ("assistant", "Lifetimes tie references to scopes.", "qwen3:4b")],
+    "Rust lifetimes": [
+        ("user", "Explain lifetimes", ""),
+        ("assistant", "Lifetimes tie references to scopes.", "qwen3:4b"),
+    ],
 }
 
 
@@ -68,10 +71,10 @@ async def test_list_shows_conversations_newest_first_and_opens_one(make_tui: Mak
         text = screen_text(app)
         assert text.index("Rust lifetimes") < text.index("Peru")
         await pilot.press("ctrl+s")
-        assert app.focused is listing
+        assert focused(app) is listing
         await pilot.press("down", "enter")  # the second row: Peru
         assert screen.conversation is not None and screen.conversation.title == "Peru"
-        assert isinstance(app.focused, PromptInput)
+        assert isinstance(focused(app), PromptInput)
         text = screen_text(app)
         assert "Capital of Peru?" in text and "Lima is the capital." in text
         assert "● Peru" in text
@@ -142,7 +145,8 @@ async def test_rename_by_key_and_command(make_tui: MakeTui, tmp_path: Path) -> N
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Renamed by key" in screen_text(app))
         assert screen.conversation is not None
-        assert app.store.conversation(screen.conversation.id).title == "Renamed by key"  # type: ignore[union-attr]
+        renamed = app.store.conversation(screen.conversation.id)
+        assert renamed is not None and renamed.title == "Renamed by key"
 
 
 async def test_delete_asks_first(make_tui: MakeTui, tmp_path: Path) -> None:
@@ -164,7 +168,12 @@ async def test_delete_asks_first(make_tui: MakeTui, tmp_path: Path) -> None:
 
 
 async def test_search_opens_conversation_at_the_hit(make_tui: MakeTui, tmp_path: Path) -> None:
-    filler = [("user", f"question {i}", "") if i % 2 == 0 else ("assistant", f"answer {i}\n\n" + "more words " * 40, "llama3.2:latest") for i in range(40)]
+    filler = [
+        ("user", f"question {i}", "")
+        if i % 2 == 0
+        else ("assistant", f"answer {i}\n\n" + "more words " * 40, "llama3.2:latest")
+        for i in range(40)
+    ]
     filler.insert(3, ("assistant", "The needle is a **zebra** in a haystack.", "llama3.2:latest"))
     seed(tmp_path / "data", {"Long one": filler, **TWO})
     app = make_tui()

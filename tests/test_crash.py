@@ -16,7 +16,7 @@ from app.store import Store
 pytestmark = pytest.mark.slow
 
 
-def wait(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+def wait(condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"

@@ -64,7 +64,7 @@ def check_file(db: Path) -> None:
         assert orphans == (0,)
 
 
-def wait(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+def wait(condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -126,9 +126,12 @@ def test_sigkill_at_random_moments(ollama: FakeOllama, tmp_path: Path, capsys: p
                 requests = len(ollama.bodies("/api/chat"))
                 ollama.enqueue(ChatScript(tokens=[f" r{run}w{i}" for i in range(50)], delay=0.01))
                 app.type(f"message {run} about crashes\r")
-                wait(lambda: len(ollama.bodies("/api/chat")) > requests)  # the question is saved by now
+                wait(
+                    lambda requests=requests: len(ollama.bodies("/api/chat")) > requests
+                )  # the question is saved by now
                 time.sleep(rng.uniform(0, 0.7))
             elif action == "rename":
+                assert current is not None  # chosen only when there is a conversation
                 title = (current, f"renamed in run {run}")
                 app.type(f"/rename {title[1]}\r")
                 time.sleep(rng.choice([rng.uniform(0, 0.03), rng.uniform(0, 0.3)]))

@@ -201,7 +201,9 @@ async def test_server_stops_mid_reply_and_comes_back(ollama: FakeOllama, make_tu
 
 
 @pytest.mark.parametrize(
-    ("arrived", "gap"), [(0, "waiting for the model"), (5, "no new text for")], ids=["before the first token", "after 5 tokens"]
+    ("arrived", "gap"),
+    [(0, "waiting for the model"), (5, "no new text for")],
+    ids=["before the first token", "after 5 tokens"],
 )
 async def test_stall_then_stop(arrived: int, gap: str, ollama: FakeOllama, make_tui: MakeTui, tmp_path: Path) -> None:
     """The stream goes silent for good: the reply says for how long, and Esc keeps what arrived."""
@@ -213,7 +215,9 @@ async def test_stall_then_stop(arrived: int, gap: str, ollama: FakeOllama, make_
         await wait_until(pilot, lambda: screen.models)
         await send(pilot, "then silence")
         await wait_until(pilot, lambda: len(ollama.bodies("/api/chat")) == 1 and screen.turns[-1].content == partial)
-        await wait_until(pilot, lambda: re.search(rf"{gap} \d+ s", view_text(app)) and partial.strip() in view_text(app))
+        await wait_until(
+            pilot, lambda: re.search(rf"{gap} \d+ s", view_text(app)) and partial.strip() in view_text(app)
+        )
         # Committed already, as another program sees the file: the question, and the reply begun.
         with closing(sqlite3.connect(f"file:{tmp_path / 'data' / DB_NAME}?mode=ro", uri=True)) as db:
             rows = db.execute("SELECT role, content, state FROM messages ORDER BY id").fetchall()

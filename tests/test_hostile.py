@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import screen_text, type_text, wait_until
@@ -24,6 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ollama_server import ChatScript, FakeOllama, make_model
 from rich.cells import cell_len
+from textual.app import App
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Input
@@ -66,7 +68,7 @@ FRAGMENTS = ESCAPES + CONTROLS + MARKUP + SCRIPTS
 # test_text_after_an_unterminated_escape_string_is_shown.
 # Random text from all of Unicode except surrogates, and without "\n" and "\r" so that an
 # exchange fits on the screen (the fragments bring their own).
-RANDOM = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n\r"), max_size=30)
+RANDOM = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\n\r"), max_size=30)
 PIECES = st.lists(st.one_of(st.sampled_from(FRAGMENTS), RANDOM), min_size=1, max_size=8)
 
 
@@ -92,7 +94,7 @@ def server() -> Iterator[FakeOllama]:
         yield fake
 
 
-def chat(app: OllamaTui) -> ChatScreen:
+def chat(app: App[Any]) -> ChatScreen:
     screen = app.screen
     assert isinstance(screen, ChatScreen)
     return screen
@@ -145,8 +147,9 @@ async def run_exchange(server: FakeOllama, data_dir: Path, message: str, reply: 
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(screen.turns) == 2 and screen.turns[1].state == TurnState.COMPLETE)
         assert screen.conversation is not None
-        await wait_until(pilot, lambda: [t.state for t in app.store.turns(screen.conversation.id)] == [TurnState.COMPLETE] * 2)  # type: ignore[union-attr]
-        user, answer = app.store.turns(screen.conversation.id)
+        conversation_id = screen.conversation.id
+        await wait_until(pilot, lambda: [t.state for t in app.store.turns(conversation_id)] == [TurnState.COMPLETE] * 2)
+        user, answer = app.store.turns(conversation_id)
         assert server.bodies("/api/chat")[-1]["messages"] == [{"role": "user", "content": held}]
         assert user.content == held  # stored exactly as sent
         assert answer.content == "".join(reply)  # stored exactly as received
@@ -167,7 +170,9 @@ def test_hostile_text_is_shown_safely_and_stored_exactly(server: FakeOllama, mes
 
 
 async def test_text_after_an_unterminated_escape_string_is_shown(server: FakeOllama, tmp_path: Path) -> None:
-    server.enqueue(ChatScript(tokens=["before ", "\x1b]0;no terminator", "\n\nstill here\n\n", "\x9d8-bit", "\n\nand here"]))
+    server.enqueue(
+        ChatScript(tokens=["before ", "\x1b]0;no terminator", "\n\nstill here\n\n", "\x9d8-bit", "\n\nand here"])
+    )
     app = make_app(Settings(host=server.url, data_dir=tmp_path))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await exchange(pilot, "hi")
@@ -180,11 +185,13 @@ async def test_text_after_an_unterminated_escape_string_is_shown(server: FakeOll
 
 
 async def exchange(pilot: Pilot[None], text: str, replies: int = 1) -> ChatScreen:
-    screen = chat(pilot.app)  # type: ignore[arg-type]
+    screen = chat(pilot.app)
     await wait_until(pilot, lambda: screen.models)
     await type_text(pilot, text)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: len(screen.turns) == 2 * replies and screen.turns[-1].state == TurnState.COMPLETE, timeout=60)
+    await wait_until(
+        pilot, lambda: len(screen.turns) == 2 * replies and screen.turns[-1].state == TurnState.COMPLETE, timeout=60
+    )
     return screen
 
 
@@ -193,14 +200,17 @@ async def exchange(pilot: Pilot[None], text: str, replies: int = 1) -> ChatScree
     [("a 1 MB paste", "paste " * 166_667), ("10,000 lines", "\n".join(f"line {n}" for n in range(10_000)))],
     ids=lambda case: case[0],
 )
-async def test_huge_messages_are_sent_and_stored_whole(message: tuple[str, str], server: FakeOllama, tmp_path: Path) -> None:
+async def test_huge_messages_are_sent_and_stored_whole(
+    message: tuple[str, str], server: FakeOllama, tmp_path: Path
+) -> None:
     text = message[1]
     app = make_app(Settings(host=server.url, data_dir=tmp_path))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await exchange(pilot, text)
         assert server.bodies("/api/chat")[-1]["messages"][0]["content"] == text
         assert screen.conversation is not None
-        await wait_until(pilot, lambda: app.store.turns(screen.conversation.id)[0].content == text)  # type: ignore[union-attr]
+        conversation_id = screen.conversation.id
+        await wait_until(pilot, lambda: app.store.turns(conversation_id)[0].content == text)
         assert_safe_screen(app)
         await type_text(pilot, "and a small one")  # still answers
         await pilot.press("enter")
@@ -242,7 +252,9 @@ async def test_hostile_names_from_the_server_and_the_database(server: FakeOllama
     with Store.open(tmp_path) as store:
         info = store.create_conversation(f"m{hostile}", title=f"Title {hostile}")
         store.add_turn(info.id, Turn("user", f"hi {hostile}"))
-        store.add_turn(info.id, Turn("assistant", f"reply {hostile}", model=f"m{hostile}", state=TurnState.ERROR, error=hostile))
+        store.add_turn(
+            info.id, Turn("assistant", f"reply {hostile}", model=f"m{hostile}", state=TurnState.ERROR, error=hostile)
+        )
     app = make_app(Settings(host=server.url, data_dir=tmp_path, continue_last=True))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: chat(app).models)
@@ -293,7 +305,10 @@ HOSTILE = "".join(FRAGMENTS)
 
 def hostile_conversation() -> tuple[ConversationInfo, list[Turn]]:
     info = ConversationInfo(7, f"../../etc/passwd {HOSTILE}", 1.0, 2.0, f"m{HOSTILE}", system=HOSTILE)
-    turns = [Turn("user", HOSTILE, created_at=1.0), Turn("assistant", HOSTILE, model="m", thinking=HOSTILE, created_at=2.0)]
+    turns = [
+        Turn("user", HOSTILE, created_at=1.0),
+        Turn("assistant", HOSTILE, model="m", thinking=HOSTILE, created_at=2.0),
+    ]
     return info, turns
 
 
@@ -312,7 +327,9 @@ def test_exports_are_safe_to_print_and_json_keeps_everything(tmp_path: Path) -> 
 
 def run_cli(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "share")}
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env
+    )
 
 
 def test_command_line_export_never_overwrites_without_force(tmp_path: Path) -> None:
@@ -330,7 +347,9 @@ def test_command_line_export_never_overwrites_without_force(tmp_path: Path) -> N
         assert refused.returncode == 1 and "already exists; add --force" in refused.stderr
     assert existing.read_text() == "keep me" and not (tmp_path / "elsewhere.md").exists()
     into_folder = run_cli(*export, "-o", str(tmp_path), "--force", cwd=tmp_path, home=tmp_path)
-    assert into_folder.returncode == 1 and "Is a directory" in into_folder.stderr and "Traceback" not in into_folder.stderr
+    assert (
+        into_folder.returncode == 1 and "Is a directory" in into_folder.stderr and "Traceback" not in into_folder.stderr
+    )
     forced = run_cli(*export, "--format", "json", "-o", str(existing), "--force", cwd=tmp_path, home=tmp_path)
     assert forced.returncode == 0
     assert from_json(existing.read_text())[1][0].content == HOSTILE
@@ -338,7 +357,9 @@ def test_command_line_export_never_overwrites_without_force(tmp_path: Path) -> N
     assert printed.returncode == 0 and not IN_TEXT_FILES.search(printed.stdout)
 
 
-async def test_in_app_export_never_overwrites_and_resolves_paths(server: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_in_app_export_never_overwrites_and_resolves_paths(
+    server: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
     work.mkdir()

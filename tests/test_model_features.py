@@ -9,6 +9,7 @@ from pathlib import Path
 
 from conftest import SIZE, screen_text, type_text, wait_until
 from ollama_server import ChatScript, FakeOllama
+from textual.widgets import Input
 
 from app.app import OllamaTui
 from app.conversation import TurnState
@@ -23,7 +24,7 @@ MakeTui = Callable[..., OllamaTui]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-async def started(pilot, model: str = "") -> ChatScreen:  # type: ignore[no-untyped-def]
+async def started(pilot, model: str = "") -> ChatScreen:
     screen = pilot.app.screen_stack[0]
     assert isinstance(screen, ChatScreen)
     await wait_until(pilot, lambda: screen.models)
@@ -33,15 +34,13 @@ async def started(pilot, model: str = "") -> ChatScreen:  # type: ignore[no-unty
     return screen
 
 
-async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def send(pilot, text: str) -> None:
     await type_text(pilot, text)
     await pilot.press("enter")
 
 
 def replied(screen: ChatScreen, count: int = 1) -> Callable[[], bool]:
-    return lambda: (
-        sum(t.role == "assistant" for t in screen.turns) >= count and screen.streaming is None
-    )
+    return lambda: sum(t.role == "assistant" for t in screen.turns) >= count and screen.streaming is None
 
 
 async def test_pull_from_the_picker_to_success(ollama: FakeOllama, make_tui: MakeTui) -> None:
@@ -143,7 +142,7 @@ async def test_settings_dialog_changes_the_request(ollama: FakeOllama, make_tui:
         screen = await started(pilot)
         await pilot.press("f2")
         assert isinstance(app.screen, SettingsScreen)
-        app.screen.query_one("#field-top-k").value = "7"  # type: ignore[attr-defined]
+        app.screen.query_one("#field-top-k", Input).value = "7"
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, ChatScreen)
         await send(pilot, "hi")
@@ -166,7 +165,8 @@ async def test_thinking_is_shown_then_folded_and_stored(ollama: FakeOllama, make
         assert "▸ Thinking" in text and "Let me think about it." not in text  # folded
         await pilot.press("ctrl+t")
         assert "Let me think about it." in screen_text(app)
-        assert app.store.turns(screen.conversation.id)[-1].thinking == "Let me think about it."  # type: ignore[union-attr]
+        assert screen.conversation is not None
+        assert app.store.turns(screen.conversation.id)[-1].thinking == "Let me think about it."
 
 
 async def test_think_is_not_sent_to_a_model_without_thinking(ollama: FakeOllama, make_tui: MakeTui) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from conftest import screen_text, wait_until
@@ -13,6 +13,7 @@ from ollama_server import FakeOllama
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.screen import Screen
+from textual.types import CSSPathType
 from textual.widgets import Input, ProgressBar, Static, Switch, TextArea
 
 from app.chat_options import ChatOptions
@@ -53,7 +54,7 @@ class Home(Screen[None]):
 
 
 class Host(App[None]):
-    CSS_PATH = [STYLES_DIR / "app.tcss", STYLES_DIR / "models.tcss"]
+    CSS_PATH: ClassVar[CSSPathType] = [STYLES_DIR / "app.tcss", STYLES_DIR / "models.tcss"]
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,9 +88,7 @@ def downloading(app: App[Any]) -> bool:
 # -- pull -------------------------------------------------------------------------------------
 
 
-async def test_pull_shows_progress_and_ends_with_the_model_installed(
-    ollama: FakeOllama, client: OllamaClient
-) -> None:
+async def test_pull_shows_progress_and_ends_with_the_model_installed(ollama: FakeOllama, client: OllamaClient) -> None:
     ollama.pull_delay = 0.1
     seen: list[PullScreen.Progressed] = []
 
@@ -123,9 +122,7 @@ async def test_pull_shows_progress_and_ends_with_the_model_installed(
     assert any(0 < fraction < 1 for fraction in fractions) and fractions[-1] == 1.0
 
 
-async def test_pull_of_an_unknown_model_shows_the_servers_message(
-    ollama: FakeOllama, client: OllamaClient
-) -> None:
+async def test_pull_of_an_unknown_model_shows_the_servers_message(ollama: FakeOllama, client: OllamaClient) -> None:
     app = Host()
     async with app.run_test(size=SIZE) as pilot:
         app.open(PullScreen(client, "nosuch:7b"))
@@ -146,9 +143,7 @@ async def test_pull_refused_with_an_error_status(ollama: FakeOllama, client: Oll
         assert isinstance(app.screen, PullScreen)
 
 
-async def test_escape_cancels_the_pull_and_closes_the_stream(
-    ollama: FakeOllama, client: OllamaClient
-) -> None:
+async def test_escape_cancels_the_pull_and_closes_the_stream(ollama: FakeOllama, client: OllamaClient) -> None:
     ollama.pull_delay = 0.3
     app = Host()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -162,9 +157,7 @@ async def test_escape_cancels_the_pull_and_closes_the_stream(
     assert ollama.find("smollm2:135m") is None
 
 
-async def test_a_pull_sent_to_the_background_reports_to_its_owner(
-    ollama: FakeOllama, client: OllamaClient
-) -> None:
+async def test_a_pull_sent_to_the_background_reports_to_its_owner(ollama: FakeOllama, client: OllamaClient) -> None:
     ollama.pull_delay = 0.05
     app = Host()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -178,8 +171,10 @@ async def test_a_pull_sent_to_the_background_reports_to_its_owner(
         *progress, ended = app.home.reports
         assert ended == PullScreen.Ended("smollm2:135m")
         assert progress and all(isinstance(p, PullScreen.Progressed) for p in progress)
-        assert progress[-1].snapshot.fraction == 1.0  # type: ignore[attr-defined]
-        assert "smollm2:135m · 100%" in progress[-1].snapshot.summary()  # type: ignore[attr-defined]
+        last = progress[-1]
+        assert isinstance(last, PullScreen.Progressed)
+        assert last.snapshot.fraction == 1.0
+        assert "smollm2:135m · 100%" in last.snapshot.summary()
     assert ollama.find("smollm2:135m") is not None
 
 
@@ -305,8 +300,13 @@ async def test_settings_validate_every_field_before_saving(client: OllamaClient)
     assert app.results == [
         ChatOptions(
             system="Answer in French.",
-            options=(("temperature", 0.2), ("top_p", 0.95), ("min_p", 0.05), ("num_ctx", 8192),
-                     ("stop", ("User:", "###"))),  # fmt: skip
+            options=(
+                ("temperature", 0.2),
+                ("top_p", 0.95),
+                ("min_p", 0.05),
+                ("num_ctx", 8192),
+                ("stop", ("User:", "###")),
+            ),
             think=True,
             keep_alive="10m",
         )

@@ -14,9 +14,9 @@ import pytest
 from ollama_server import DEFAULT_REPLY, RUNNER_STOPPED, ChatScript, FakeOllama
 
 from app.conversation import TurnState
-from app.tables import model_rows, processor, relative_time, running_rows
 from app.protocol import ModelInfo, RunningModel
 from app.store import Store
+from app.tables import model_rows, processor, relative_time, running_rows
 
 
 class Cli:

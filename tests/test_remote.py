@@ -16,7 +16,6 @@ import os
 import shutil
 import socket
 import ssl
-import stat
 import subprocess
 import sys
 import threading
@@ -51,7 +50,9 @@ class Relay(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, upstream: FakeOllama, host: str = "127.0.0.1", prefix: str = "", tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, upstream: FakeOllama, host: str = "127.0.0.1", prefix: str = "", tls: ssl.SSLContext | None = None
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, 0), _RelayHandler)
         if tls is not None:
@@ -73,6 +74,7 @@ class Relay(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        assert isinstance(host, str)  # an IP socket's address (only Unix sockets' may be bytes)
         host = f"[{host}]" if ":" in host else host
         return f"{self.scheme}://{host}:{port}{self.prefix}"
 
@@ -214,7 +216,9 @@ def test_wrong_path_prefix_is_not_a_missing_model(ollama: FakeOllama, tmp_path: 
     assert "404" in result.stderr and "page not found" in result.stderr
 
 
-async def test_tui_over_https_with_prefix(ollama: FakeOllama, certificate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_tui_over_https_with_prefix(
+    ollama: FakeOllama, certificate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
     with Relay(ollama, prefix="/ollama", tls=server_tls(certificate)) as relay:
         app = make_app(Settings(host=parse_host(relay.url), data_dir=tmp_path / "data"))
@@ -276,7 +280,9 @@ def assert_no_secret(where: str, text: str | bytes) -> None:
         assert not found, f"{secret!r} appears in {where}"
 
 
-async def test_secrets_appear_nowhere(ollama: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_logging: None) -> None:
+async def test_secrets_appear_nowhere(
+    ollama: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_logging: None
+) -> None:
     """Credentials in the URL and an API key: sent as headers, never shown, stored or logged."""
     # No secrets handed to the log's mask: this shows nothing ever tries to log them.
     log = debug_log.configure(True, tmp_path / "log", content=True)
@@ -363,7 +369,8 @@ modes()
 print(repr(seen))
 """
     result = subprocess.run([sys.executable, "-c", code, *args], check=True, timeout=60, capture_output=True, text=True)
-    return ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    seen: dict[str, int] = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    return seen
 
 
 def test_data_and_log_files_are_private_under_an_open_umask(tmp_path: Path) -> None:
@@ -412,7 +419,9 @@ def test_debug_log_rotates_and_masks(tmp_path: Path, app_logging: None) -> None:
     assert all(path.stat().st_size <= 1000 for path in tmp_path.iterdir())
 
 
-def test_without_debug_nothing_is_logged_anywhere(tmp_path: Path, app_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_debug_nothing_is_logged_anywhere(
+    tmp_path: Path, app_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert debug_log.configure(False) is None
     logging.getLogger("app.client").warning("would reach the terminal through logging's last resort")
     assert capsys.readouterr() == ("", "")

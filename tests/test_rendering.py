@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import random
 import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from textual.strip import Strip
+from rich.segment import Segment
 
-from app import rendering
-from app.rendering import MessageRenderer
+from app.render.console import Row, blank_row
+from app.render.markdown import blocks, draw_tokens
+from app.render.message import MessageRenderer
 from app.text import StreamSanitizer
 
 WIDTH = 40
@@ -19,16 +21,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 DOCUMENTS = {
     "headings and paragraphs": (
-        "# Title\n\nFirst *para* with `code`.\nSecond line.\n\n## Part\nText under it\n"
-        "===\n\nSetext above.\n"
+        "# Title\n\nFirst *para* with `code`.\nSecond line.\n\n## Part\nText under it\n===\n\nSetext above.\n"
     ),
     "nested lists": (
         "Intro:\n- one\n  - one.a\n  - one.b\n\n    more one.b\n- two\n\n1. first\n2. second\n"
         "   1. inner\n\n3) other\n\nafter\n"
     ),
-    "table": (
-        "Before\n| name | size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\nlazy row\n\n| x |\n|-|\n\nend"
-    ),
+    "table": ("Before\n| name | size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\nlazy row\n\n| x |\n|-|\n\nend"),
     "fences": (
         "Code:\n\n```python\ndef f(x):\n    return x\n```\n\n~~~\nraw\n~~~\n\n    indented\n\n"
         "    still\n\n```js\nunclosed(\n"
@@ -46,23 +45,34 @@ DOCUMENTS = {
 }
 
 
-def one_shot(text: str, width: int = WIDTH) -> list[Strip]:
+Rows = list[list[Segment]]
+
+
+def same(rows: list[Row]) -> Rows:
+    """Rows as what they show: runs of text in one style (how a row is split into segments
+    of equal style is not something a person sees)."""
+    return [list(Segment.simplify(row)) for row in rows]
+
+
+def one_shot(text: str, width: int = WIDTH) -> Rows:
     renderer = MessageRenderer()
     renderer.update(text)
-    return renderer.lines(width)
+    return same(renderer.lines(width))
 
 
-def whole(text: str, width: int = WIDTH) -> list[Strip]:
-    """Every top-level block of one parse of the whole text, drawn and joined: what the
-    sections the renderer cuts the text into must add up to."""
-    drawer = MessageRenderer()
-    lines: list[Strip] = []
-    for block in rendering._blocks(StreamSanitizer().feed(text)):
-        rendering._append_block(lines, drawer._draw(block, width), width)
-    return lines
+def whole(text: str, width: int = WIDTH) -> Rows:
+    """Every top-level block of one parse of the whole text, drawn by Rich and put one blank
+    row apart: what the renderer's sections must add up to."""
+    rows: list[Row] = []
+    for block in blocks(StreamSanitizer().feed(text)):
+        drawn = draw_tokens(block.tokens, width)
+        if drawn and rows:
+            rows.append(blank_row(width))
+        rows.extend(drawn)
+    return same(rows)
 
 
-def streamed(pieces: list[str], width: int = WIDTH) -> list[Strip]:
+def streamed(pieces: list[str], width: int = WIDTH) -> Rows:
     """Feed growing prefixes, drawing after each one as the view would."""
     renderer = MessageRenderer()
     text = ""
@@ -70,11 +80,15 @@ def streamed(pieces: list[str], width: int = WIDTH) -> list[Strip]:
         text += piece
         renderer.update(text)
         renderer.lines(width)
-    return renderer.lines(width)
+    return same(renderer.lines(width))
 
 
-def plain(lines: list[Strip]) -> str:
-    return "\n".join(line.text.rstrip() for line in lines)
+def text_of(row: list[Segment]) -> str:
+    return "".join(segment.text for segment in row)
+
+
+def plain(lines: Rows) -> str:
+    return "\n".join(text_of(line).rstrip() for line in lines)
 
 
 def test_documents_render_their_text() -> None:
@@ -108,13 +122,14 @@ FRAGMENTS = [
     "- ", "1. ", "2) ", "* ", "> ", "    ", "  ", "\t", "# ", "## ", "```", "```py", "~~~",
     "---", "===", "|", "| a | b |", "|-|-|", ":", "*", "_", "`", "[x]: /u", "<div>",
     "word", "x y", " ", "\n", "\n", "\n", "\n\n", "中文", "😀", "   ```", " ~~~", "````",
-    "1. a\n\n   ```\n",
+    "1. a\n\n   ```\n", "+ ", "10. ", "  - ", "   1. ", "a | b", "--|--", ":-:|", "***", "___", "- - -",
+    "\n    code", "**bold", "`code`", "[link](u)", "  \n", "\\", "~~s~~", "9. ", "\n\n1. x\n2. y\n3. z",
 ]  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=30),
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=40),
     st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=40),
     st.integers(min_value=12, max_value=50),
 )
@@ -145,10 +160,10 @@ def test_a_long_reply_draws_only_what_is_looked_at() -> None:
     while renderer.reveal(height - 10, height, WIDTH):
         height = renderer.height(WIDTH)
     assert renderer.block_renders < 10
-    bottom = [renderer.line(y, WIDTH) for y in range(height - 10, height)]
+    bottom = same([renderer.line(y, WIDTH) for y in range(height - 10, height)])
     expected = whole(text)
     assert bottom == expected[-10:]
-    assert renderer.lines(WIDTH) == expected
+    assert same(renderer.lines(WIDTH)) == expected
     assert renderer.height(WIDTH) == len(expected)
 
 
@@ -159,7 +174,7 @@ def test_a_first_section_of_unusual_white_space_is_still_drawn() -> None:
     height = renderer.height(WIDTH)
     while renderer.reveal(0, height, WIDTH):
         height = renderer.height(WIDTH)
-    assert [renderer.line(y, WIDTH) for y in range(height)] == whole(text)
+    assert same([renderer.line(y, WIDTH) for y in range(height)]) == whole(text)
 
 
 def test_a_long_unfinished_escape_string_is_held_back_whole() -> None:
@@ -184,7 +199,7 @@ def test_text_that_is_not_an_extension_starts_over() -> None:
     renderer.update("# One\n\nfirst reply")
     renderer.lines(WIDTH)
     renderer.update("- a different\n- text")
-    assert renderer.lines(WIDTH) == one_shot("- a different\n- text")
+    assert same(renderer.lines(WIDTH)) == one_shot("- a different\n- text")
     renderer.update("")
     assert renderer.lines(WIDTH) == []
 
@@ -220,9 +235,8 @@ def test_wide_characters_wrap_by_cell_width() -> None:
     text = "中文字符" * 12 + " " + "😀" * 25
     lines = one_shot(text, width=20)
     for line in lines:
-        assert line.cell_length == 20
-        assert cell_len(line.text) == 20
-    shown = "".join(line.text.strip() for line in lines)
+        assert cell_len(text_of(line)) == 20
+    shown = "".join(text_of(line).strip() for line in lines)
     assert shown == text.replace(" ", "")
     assert len(lines) == 5 + 3  # 96 cells of CJK on 20-cell lines, then 50 cells of emoji
 
@@ -250,7 +264,7 @@ def test_a_new_width_redraws_each_block_once() -> None:
     renderer.update(text)
     renderer.lines(WIDTH)
     assert renderer.block_renders == 50
-    narrow = renderer.lines(12)
+    narrow = same(renderer.lines(12))
     assert renderer.block_renders == 100
     assert narrow == one_shot(text, 12)
     assert renderer.height(12) == len(narrow)
@@ -265,10 +279,27 @@ def test_fitting_code_block_matches_rich_word_wrapped_syntax() -> None:
     width = 60
     renderer = MessageRenderer()
     renderer.update(text)
-    ours = [strip.text.rstrip() for strip in renderer.lines(width)]
-    console = Console(width=width, file=open("/dev/null", "w"), force_terminal=True, color_system="truecolor")
+    ours = [text_of(row).rstrip() for row in renderer.lines(width)]
+    console = Console(
+        width=width,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+    )
     theirs = [
         "".join(segment.text for segment in line).rstrip()
         for line in console.render_lines(Markdown(text, code_theme="monokai"), console.options.update_width(width))
     ]
     assert ours == theirs
+
+
+def test_a_persons_own_lines_stay_lines() -> None:
+    """What a person typed or pasted (a log, a list of lines) is shown line by line."""
+    text = "first line\nsecond line\n  indented third\nfourth *still Markdown*"
+    renderer = MessageRenderer(breaks=True)
+    renderer.update(text)
+    shown = [text_of(row).rstrip() for row in renderer.lines(WIDTH)]
+    assert shown == ["first line", "second line", "indented third", "fourth still Markdown"]
+    joined = MessageRenderer()
+    joined.update(text)
+    assert text_of(joined.lines(WIDTH)[0]).startswith("first line second line")

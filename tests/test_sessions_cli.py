@@ -121,9 +121,7 @@ def test_json_export_then_import_copies_the_conversation(cli: Cli, tmp_path: Pat
     new_id = int(out)
     assert new_id not in (1, 2)
     original, copy = cli.store.turns(1), cli.store.turns(new_id)
-    assert [(t.role, t.content, t.model) for t in copy] == [
-        (t.role, t.content, t.model) for t in original
-    ]
+    assert [(t.role, t.content, t.model) for t in copy] == [(t.role, t.content, t.model) for t in original]
     copied = cli.store.conversation(new_id)
     assert copied is not None and copied.title == "Why is the sky blue?"
 
@@ -141,13 +139,11 @@ def test_import_of_a_bare_ollama_messages_file(cli: Cli, tmp_path: Path) -> None
     ("content", "message"),
     [
         ("{oops", "bad.json: The file is not valid JSON"),
-        ('{"messages": [{"role": "robot"}]}', "Message 1: \"role\" must be one of"),
+        ('{"messages": [{"role": "robot"}]}', 'Message 1: "role" must be one of'),
         (b"\xff\xfe\x00bad", "Cannot read"),
     ],
 )
-def test_import_of_a_bad_file(
-    cli: Cli, tmp_path: Path, content: str | bytes, message: str
-) -> None:
+def test_import_of_a_bad_file(cli: Cli, tmp_path: Path, content: str | bytes, message: str) -> None:
     source = tmp_path / "bad.json"
     if isinstance(content, bytes):
         source.write_bytes(content)

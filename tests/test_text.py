@@ -36,7 +36,7 @@ def test_stream_sanitizer_matches_whole_text_at_every_split(raw: str, shown: str
 
 
 CONTROL_HEAVY = st.text(
-    alphabet=st.sampled_from(list("ab \n\t[]/;0123456789m") + ["\x1b", "\x07", "\x9b", "\x9c", "\x9d", "\r", "\\", "]", "P"]),
+    alphabet=st.sampled_from([*"ab \n\t[]/;0123456789m", "\x1b", "\x07", "\x9b", "\x9c", "\x9d", "\r", "\\", "]", "P"]),
     max_size=60,
 )
 
@@ -50,7 +50,7 @@ def test_stream_sanitizer_never_leaks_controls(text: str, cuts: list[int]) -> No
         start = max(start, cut)
     pieces.append(text[start:])
     out = "".join(stream.feed(piece) for piece in pieces) + stream.flush()
-    assert not any(ord(char) < 32 and char not in "\n\t" or 0x7F <= ord(char) <= 0x9F for char in out)
+    assert not any((ord(char) < 32 and char not in "\n\t") or 0x7F <= ord(char) <= 0x9F for char in out)
     assert sanitize(out) == out
 
 

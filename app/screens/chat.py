@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -35,8 +36,8 @@ from app.config import (
     Settings,
 )
 from app.conversation import Turn, TurnState
-from app.messages import ReplyChunk, ReplyEnded, ReplyWaiting, ServerStatus
 from app.export import export_text, free_path, write_export
+from app.messages import ReplyChunk, ReplyEnded, ReplyWaiting, ServerStatus
 from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo, same_model
 from app.screens.dialogs import AskText, Confirm
 from app.store import INTERRUPTED_ERROR, ConversationInfo, SearchHit, StoreError
@@ -65,19 +66,32 @@ IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RI
 
 
 class ChatScreen(Screen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
         # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
         Binding("ctrl+c", "stop_reply", "Stop", show=False, priority=True),
         Binding("ctrl+n", "new_conversation", "New chat", tooltip="start a new conversation"),
         Binding("ctrl+o", "focus_models", "Models", tooltip="focus the model picker (Enter picks, Esc goes back)"),
-        Binding("ctrl+s", "focus_conversations", "Chats", tooltip="focus saved conversations (Enter opens, R renames, D deletes)"),
+        Binding(
+            "ctrl+s",
+            "focus_conversations",
+            "Chats",
+            tooltip="focus saved conversations (Enter opens, R renames, D deletes)",
+        ),
         Binding("ctrl+f", "search", "Search", tooltip="search all conversations"),
-        Binding("ctrl+r", "retry", "Retry", show=False, tooltip="ask again for the last reply (it replaces the old one)"),
-        Binding("ctrl+t", "toggle_thinking", "Thinking", show=False, tooltip="fold or unfold the thinking of the last reply"),
-        Binding("f2", "settings", "Settings", show=False, tooltip="this conversation's system prompt and model options"),
+        Binding(
+            "ctrl+r", "retry", "Retry", show=False, tooltip="ask again for the last reply (it replaces the old one)"
+        ),
+        Binding(
+            "ctrl+t", "toggle_thinking", "Thinking", show=False, tooltip="fold or unfold the thinking of the last reply"
+        ),
+        Binding(
+            "f2", "settings", "Settings", show=False, tooltip="this conversation's system prompt and model options"
+        ),
         # priority: over the input's own Ctrl+Y (redo)
-        Binding("ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"),
+        Binding(
+            "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"
+        ),
         Binding("f1", "help", "Help", tooltip="this help"),
     ]
 
@@ -144,7 +158,9 @@ class ChatScreen(Screen[None]):
                     self.notify(f"No conversation with id {self.settings.session_id}.", severity="error")
             elif self.settings.continue_last:
                 info = self.store.latest()
-            self.model = self.settings.model or (info.model if info else "") or self.store.get_setting("last_model") or ""
+            self.model = (
+                self.settings.model or (info.model if info else "") or self.store.get_setting("last_model") or ""
+            )
         except StoreError as error:
             self._store_failed(error)
         if info is not None:
@@ -264,7 +280,9 @@ class ChatScreen(Screen[None]):
                 self.delete_conversation(conversation_id)
 
         title = sanitize(info.title) or "this conversation"
-        self.app.push_screen(Confirm(f"Delete “{title}” and its {info.message_count} messages? This cannot be undone."), delete)
+        self.app.push_screen(
+            Confirm(f"Delete “{title}” and its {info.message_count} messages? This cannot be undone."), delete
+        )
 
     def delete_conversation(self, conversation_id: int) -> None:
         if self.conversation is not None and self.conversation.id == conversation_id:
@@ -305,10 +323,8 @@ class ChatScreen(Screen[None]):
                 self.post_message(ServerStatus(False, error=hint))
                 wait = RECONNECT_SECONDS
             self._poke.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), wait)
-            except TimeoutError:
-                pass
 
     @on(ServerStatus)
     def _server_status(self, status: ServerStatus) -> None:
@@ -510,9 +526,7 @@ class ChatScreen(Screen[None]):
         def save() -> None:
             nonlocal conversation
             if conversation is None:
-                conversation = self.store.create_conversation(
-                    model, "", options.system, options.stored_options()
-                )
+                conversation = self.store.create_conversation(model, "", options.system, options.stored_options())
             for turn in (user, reply):
                 if turn is not None:
                     self.store.add_turn(conversation.id, turn)
@@ -583,9 +597,9 @@ class ChatScreen(Screen[None]):
             running = await self.client.running()
         except OllamaError:
             return
-        loaded = next((m for m in running if same_model(m.name, model) and m.context_length), None)
-        if loaded is not None:
-            self.windows[model] = loaded.context_length
+        window = next((m.context_length for m in running if same_model(m.name, model) and m.context_length), None)
+        if window is not None:
+            self.windows[model] = window
             if model == self.model:
                 self.show_context(self._last_stats, warn=True)
 
@@ -682,7 +696,9 @@ class ChatScreen(Screen[None]):
             return
         resolved = self.resolve_model(name)
         if resolved is None and self.models:
-            self.notify(f"No local model named {name}. Pull it with: ollama pull {name}", severity="error", markup=False)
+            self.notify(
+                f"No local model named {name}. Pull it with: ollama pull {name}", severity="error", markup=False
+            )
             return
         self.select_model(resolved or name)
 
@@ -740,7 +756,9 @@ class ChatScreen(Screen[None]):
             self.notify("Use /show for this conversation's settings, or /show info for the model.", severity="warning")
             return
         lines = describe(self.options)
-        self.notify("\n".join(lines), title=f"Settings for {self.model or 'this conversation'}", markup=False, timeout=12)
+        self.notify(
+            "\n".join(lines), title=f"Settings for {self.model or 'this conversation'}", markup=False, timeout=12
+        )
 
     def command_think(self, _: str) -> None:
         self.action_toggle_thinking()
@@ -767,7 +785,9 @@ class ChatScreen(Screen[None]):
                 return
             data = path.read_bytes()
         except (OSError, RuntimeError, ValueError) as error:  # missing, unreadable, ~nobody, NUL
-            self.notify(f"Cannot read {argument}: {getattr(error, 'strerror', None) or error}.", severity="error", markup=False)
+            self.notify(
+                f"Cannot read {argument}: {getattr(error, 'strerror', None) or error}.", severity="error", markup=False
+            )
             return
         if not data.startswith(IMAGE_MAGIC) or (data.startswith(b"RIFF") and data[8:12] != b"WEBP"):
             self.notify(f"{path.name} is not a PNG, JPEG, GIF or WebP image.", severity="error", markup=False)
@@ -777,7 +797,12 @@ class ChatScreen(Screen[None]):
 
     def command_pull(self, name: str) -> None:
         if not name:
-            self.app.push_screen(AskText("Model to pull (e.g. llama3.2, qwen3:4b):"), lambda answer: answer and self.command_pull(answer))
+
+            def answered(answer: str | None) -> None:
+                if answer:
+                    self.command_pull(answer)
+
+            self.app.push_screen(AskText("Model to pull (e.g. llama3.2, qwen3:4b):"), answered)
             return
 
         def pulled(model: str | None) -> None:
@@ -887,7 +912,9 @@ class ChatScreen(Screen[None]):
         except FileExistsError:
             self.notify(f"{target} already exists; nothing was overwritten.", severity="error", markup=False)
         except (OSError, RuntimeError, ValueError) as error:  # unwritable, ~nobody, a NUL byte
-            self.notify(f"Cannot write {target}: {getattr(error, 'strerror', None) or error}.", severity="error", markup=False)
+            self.notify(
+                f"Cannot write {target}: {getattr(error, 'strerror', None) or error}.", severity="error", markup=False
+            )
         else:
             self.notify(f"Saved this conversation to {path}.", markup=False)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
@@ -15,7 +17,7 @@ from app.text import sanitize
 class AskText(ModalScreen[str | None]):
     """A one-line question; dismisses with the text, or None on Esc."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, question: str, value: str = "") -> None:
         super().__init__()
@@ -34,7 +36,10 @@ class AskText(ModalScreen[str | None]):
 class Confirm(ModalScreen[bool]):
     """Yes or no; Esc and `n` say no."""
 
-    BINDINGS = [Binding("escape,n", "dismiss(False)", "No"), Binding("y", "dismiss(True)", "Yes")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "dismiss(False)", "No"),
+        Binding("y", "dismiss(True)", "Yes"),
+    ]
 
     def __init__(self, question: str, yes: str = "Delete") -> None:
         super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -23,7 +25,10 @@ EXTRA_KEYS = (
 
 def key_name(keys: str) -> str:
     """`ctrl+n,f1` → `Ctrl+N, F1`."""
-    names = ("+".join(part.upper() if len(part) == 1 else part.capitalize() for part in key.split("+")) for key in keys.split(","))
+    names = (
+        "+".join(part.upper() if len(part) == 1 else part.capitalize() for part in key.split("+"))
+        for key in keys.split(",")
+    )
     return ", ".join(names).replace("Escape", "Esc")
 
 
@@ -43,7 +48,7 @@ def help_text(bindings: list[BindingType]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,f1", "dismiss", "Close")]
 
     def __init__(self, bindings: list[BindingType]) -> None:
         super().__init__()

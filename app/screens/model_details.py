@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -92,7 +92,7 @@ class ModelDetailsScreen(ModalScreen[str | None]):
     """What a model is and whether it is loaded. `d` deletes it (after a confirmation);
     dismisses with the model's name once deleted (the caller refreshes its list), else None."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss(None)", "Close"),
         Binding("d", "delete", "Delete"),
     ]
@@ -116,9 +116,7 @@ class ModelDetailsScreen(ModalScreen[str | None]):
     @work(exclusive=True, group="details")
     async def load(self) -> None:
         try:
-            details, running = await asyncio.gather(
-                self.client.show(self.model), self.client.running()
-            )
+            details, running = await asyncio.gather(self.client.show(self.model), self.client.running())
         except OllamaError as error:
             self.query_one("#details-scroll").add_class("-hidden")  # the dialog shrinks to fit
             self._show_error(str(error))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -142,7 +143,7 @@ class PullScreen(ModalScreen[str | None]):
     """Pulls `model`; dismisses with its name once it is ready, or None (cancelled, failed,
     or sent to the background with `b`)."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("b", "background", "Background"),
     ]
@@ -159,9 +160,7 @@ class PullScreen(ModalScreen[str | None]):
         error: str = ""
         cancelled: bool = False
 
-    def __init__(
-        self, client: OllamaClient, model: str, *, report_to: MessagePump | None = None
-    ) -> None:
+    def __init__(self, client: OllamaClient, model: str, *, report_to: MessagePump | None = None) -> None:
         super().__init__()
         self.client = client
         self.model = model
@@ -185,9 +184,7 @@ class PullScreen(ModalScreen[str | None]):
             yield Static(keys, id="pull-keys", markup=False)
 
     def on_mount(self) -> None:
-        self._worker = self.app.run_worker(
-            self._pull(), name=f"pull {self.model}", group="pull", exclusive=False
-        )
+        self._worker = self.app.run_worker(self._pull(), name=f"pull {self.model}", group="pull", exclusive=False)
 
     async def _pull(self) -> None:
         tracker = PullTracker(self.model)
@@ -222,9 +219,7 @@ class PullScreen(ModalScreen[str | None]):
                 total=snapshot.layer_total, progress=snapshot.layer_completed or 0
             )
         if snapshot.total:
-            self.query_one("#pull-overall", ProgressBar).update(
-                total=snapshot.total, progress=snapshot.completed
-            )
+            self.query_one("#pull-overall", ProgressBar).update(total=snapshot.total, progress=snapshot.completed)
         self.query_one("#pull-detail", Static).update(snapshot.detail())
 
     @on(Ended)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
-from textual.worker import get_current_worker
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from app.store import MATCH_END, MATCH_START, SearchHit, Store, StoreError
 from app.text import sanitize
@@ -29,7 +31,10 @@ def hit_label(hit: SearchHit) -> Content:
 
 
 class SearchScreen(ModalScreen[SearchHit | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Close"), Binding("down", "focus_hits", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Close"),
+        Binding("down", "focus_hits", show=False),
+    ]
 
     def __init__(self, store: Store, query: str = "") -> None:
         super().__init__()

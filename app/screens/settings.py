@@ -7,11 +7,11 @@ nothing unless every field is valid; each invalid field says why beside it.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch, TextArea
@@ -48,7 +48,7 @@ def field_help(name: str) -> str:
 class SettingsScreen(ModalScreen[ChatOptions | None]):
     """Edits `options`; dismisses with the new settings on Save, None on Esc."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding("ctrl+s", "save", "Save", priority=True),  # over the text area's own keys
     ]

@@ -176,7 +176,7 @@ def _name(name: str) -> str:
 def _schema_problem(schema: JSON, arguments: JSON) -> str:
     if not schema:
         return ""
-    from jsonschema import exceptions, validators  # type: ignore[import-untyped]  # ships no types
+    from jsonschema import exceptions, validators
 
     checker = validators.validator_for(schema)
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
@@ -40,7 +41,7 @@ def short_date(moment: float, now: float | None = None) -> str:
 class ConversationList(OptionList):
     """Posts `Chosen`, `RenameAsked` and `DeleteAsked`; the screen does the work."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "rename", "Rename"),
         Binding("d,delete", "delete", "Delete"),
     ]

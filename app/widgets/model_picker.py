@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
@@ -22,7 +23,7 @@ class ModelPicker(OptionList):
     """Lists models; choosing one posts `ModelPicker.Chosen`, its keys post `Asked`, and
     gaining focus posts `Refresh`. The screen decides what follows."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "ask('info')", "Info"),
         Binding("p", "ask('pull')", "Pull"),
         Binding("d,delete", "ask('rm')", "Delete"),

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from app.widgets.safe_text_area import SafeTextArea
 
 
 class PromptInput(SafeTextArea):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+j", "newline", "Newline"),
         Binding("alt+enter,shift+enter", "newline", "Newline", show=False),
     ]

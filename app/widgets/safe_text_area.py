@@ -14,4 +14,6 @@ class SafeTextArea(TextArea):
         """Control characters (a pasted C1 code, a recalled message) are drawn as nothing:
         they are zero cells wide, so the layout and the cursor stay right. The text is kept."""
         strip = super().render_line(y)
-        return Strip([Segment(text.translate(_CONTROLS), style, control) for text, style, control in strip], strip.cell_length)
+        return Strip(
+            [Segment(text.translate(_CONTROLS), style, control) for text, style, control in strip], strip.cell_length
+        )
