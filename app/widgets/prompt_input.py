@@ -1,4 +1,5 @@
-"""The multi-line input: Enter sends, Ctrl+J (or Alt+Enter) inserts a newline, paste works."""
+"""The multi-line input: Enter sends; `\\` then Enter, Ctrl+J (or Alt+Enter, Shift+Enter where
+the terminal tells them apart) inserts a line break; paste works."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from textual.message import Message
 
 from app.widgets.safe_text_area import SafeTextArea
 
+# Most terminals send Alt+Enter and Shift+Enter as a plain Enter; those that speak the kitty
+# keyboard protocol (which Textual asks for) tell them apart. Ctrl+J is a line feed everywhere.
+LINE_BREAK_KEYS = frozenset({"ctrl+j", "alt+enter", "shift+enter"})
+
 
 class PromptInput(SafeTextArea):
+    # Shown in the footer; the keys are handled in `_on_key`, so this binding never fires.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+j", "newline", "Newline"),
-        Binding("alt+enter,shift+enter", "newline", "Newline", show=False),
+        Binding("ctrl+j", "newline", "Newline", key_display="\\⏎ ^j"),
     ]
 
     @dataclass
@@ -42,13 +47,26 @@ class PromptInput(SafeTextArea):
         )
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":  # Enter sends; a pasted newline arrives as a Paste event instead
+        # Handled here, in the order the keys came: a binding would run only once the key had
+        # bubbled up to the app, after the keys typed behind it were already in the text.
+        if event.key == "enter" or event.key in LINE_BREAK_KEYS:
             event.stop()
             event.prevent_default()
-            if self.text.strip():
+            if event.key != "enter":
+                self.action_newline()
+            elif self._backslash_before_cursor():
+                row, column = self.selection.end
+                self._replace_via_keyboard("\n", (row, column - 1), (row, column))
+            elif self.text.strip():  # a pasted newline arrives as a Paste event, never as Enter
                 self.post_message(self.Submitted(self.text))
             return
         await super()._on_key(event)
+
+    def _backslash_before_cursor(self) -> bool:
+        """`\\` then Enter breaks the line, as in a shell: a way that works in every terminal."""
+        start, end = self.selection
+        row, column = end
+        return start == end and column > 0 and self.document[row][column - 1] == "\\"
 
     def action_newline(self) -> None:
         start, end = self.selection
