@@ -220,6 +220,8 @@ class FakeOllama:
         self.models: list[JSON] = default_models()
         self.library: list[JSON] = default_library()
         self.pull_delay = 0.0  # seconds between pull progress lines
+        self.pull_error_after: int | None = None  # lines of a pull before an {"error"} line ends it
+        self.pull_error = "max retries exceeded: connection reset by peer"
         self.requests: list[Recorded] = []
         self.disconnects = 0  # streams the client left before the end
         self._scripts: deque[ChatScript] = deque()
@@ -635,6 +637,8 @@ class _Handler(BaseHTTPRequestHandler):
                 {"status": "writing manifest"},
                 {"status": "success"},
             ]
+            if self.fake.pull_error_after is not None:  # a download that fails part way
+                lines = [*lines[: self.fake.pull_error_after], {"error": self.fake.pull_error}]
         for number, line in enumerate(lines):
             if number and self.fake.pull_delay and not self._wait(self.fake.pull_delay):
                 self._cut()
@@ -642,7 +646,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._write(_encode(line) + b"\n"):
                 self._cut()
                 return
-        if model is not None and self.fake.find(wanted) is None:
+        if model is not None and "error" not in lines[-1] and self.fake.find(wanted) is None:
             with self.fake._lock:
                 self.fake.models.insert(0, {**copy.deepcopy(model), "name": wanted, "model": wanted})
         self._end_stream()
