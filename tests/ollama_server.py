@@ -76,6 +76,7 @@ class ChatScript:
     thinking: list[str] = field(default_factory=list)  # sent before the content, unless think=false
     delay: float = 0.0  # seconds between lines; 0 sends lines in large batches
     first_delay: float = 0.0  # before the first line, like a model load
+    hold: threading.Event | None = None  # the first line waits until the test sets this
     cut_after: int | None = None  # then close the connection mid-body: no done line
     error_after: int | None = None  # then an {"error": error} line ends the stream
     error: str = RUNNER_STOPPED
@@ -580,6 +581,9 @@ class _Handler(BaseHTTPRequestHandler):
         stop = min((n for n in faults if n is not None), default=len(lines))
         if script.first_delay and not self._wait(script.first_delay):
             return self._cut()
+        while script.hold is not None and not script.hold.is_set():
+            if not self._wait(0.02):
+                return self._cut()
         if not self._send_lines(lines[:stop], script.delay):
             return self._cut()
         if stop == script.error_after:
