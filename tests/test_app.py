@@ -229,6 +229,26 @@ async def test_newline_key_and_multiline_send(ollama: FakeOllama, make_tui: Make
         assert ollama.bodies("/api/chat")[-1]["messages"][0]["content"] == "a\nb\nline three\nline four"
 
 
+async def test_only_a_typed_backslash_before_enter_breaks_the_line(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        prompt = app.query_one(PromptInput)
+        await pilot.press("a", "backslash", "enter", "b")
+        assert prompt.text == "a\nb"
+        await pilot.press("backslash", "left", "enter")  # the cursor moved away: Enter sends
+        await wait_until(pilot, replied(screen))
+        await type_text(pilot, "ends in C:\\")
+        await pilot.press("enter")
+        await wait_until(pilot, replied(screen, 2))
+        await pilot.press("up")  # the last message comes back, still ending in a backslash
+        await wait_until(pilot, lambda: prompt.text == "ends in C:\\")
+        await pilot.press("enter")
+        await wait_until(pilot, replied(screen, 3))
+        sent = [body["messages"][-1]["content"] for body in ollama.bodies("/api/chat")]
+        assert sent == ["a\nb\\", "ends in C:\\", "ends in C:\\"]
+
+
 async def test_copy_last_reply(ollama: FakeOllama, make_tui: MakeTui) -> None:
     ollama.enqueue(ChatScript(tokens=["copy", " me"]))
     app = make_tui()

