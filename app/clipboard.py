@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import shutil
+import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass

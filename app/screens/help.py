@@ -14,7 +14,11 @@ from app.commands import COMMANDS
 
 EXTRA_KEYS = (
     ("Enter", "send the message"),
-    ("Ctrl+J, Alt+Enter", "new line in the message (pasting multi-line text works too)"),
+    ("`\\` then Enter, Ctrl+J", "new line in the message, in every terminal (pasting multi-line text works too)"),
+    (
+        "Alt+Enter, Shift+Enter",
+        "new line too, in terminals that report them (kitty keyboard protocol); elsewhere, tmux included, they send",
+    ),
     ("Up (in an empty input)", "bring back your last message, to send again or change"),
     ("Ctrl+C (while a reply arrives)", "stop it, as in ollama run"),
     ("I, P, D, R (in the model picker)", "model details, pull a model, delete a model, refresh the list"),
