@@ -1,0 +1,1 @@
+"""Terminal drawing of message parts that knows nothing of widgets."""

@@ -1,0 +1,464 @@
+"""How far a regular expression may read from where it is tried: tells which lexer steps
+more text at the end could change.
+
+Appending text can only change what a match attempt did if the attempt read up to the end
+of the old text. An attempt whose pattern can step over at most N line ends reads no
+further than the end of the N-th line after its own. Other patterns (`\\s+`, a block
+comment `/\\*.*?\\*/` under DOTALL) are followed over the actual text by `_Walk`, which
+keeps, for each step of the pattern, the lowest and highest position any way of matching
+could have reached: every way the regex engine tries lies inside these bounds, so the
+highest position read is an upper bound of what the engine read.
+
+This reads the pattern's parse tree with the standard library's own regex parser (a
+private module); `tests/test_render_code.py` checks it still has the shape used here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+_parser: Any = importlib.import_module("re._parser")
+_compiler: Any = importlib.import_module("re._compiler")
+_sre: Any = importlib.import_module("re._constants")
+
+_WALK_STEPS = 256  # a pattern walk that takes longer gives up: the attempt counts as open
+_SPAN_STARTS = 16  # more start positions than this for an exactly followed repeat: give up
+
+Node = tuple[Any, Any]
+# What follows a node in the whole pattern: the nodes of a sequence from an index, then
+# what follows that sequence; () when nothing does, None where a match is not the end
+# (inside a repeat or a lookaround).
+Rest = tuple[list[Node], int, Any] | tuple[()] | None
+
+
+class _Open(Exception):
+    """The attempt may have read up to the end of the text."""
+
+
+def _has_newline(items: list[Node]) -> bool:
+    """Whether a character set `[...]` contains a line end."""
+    hit = False
+    negate = False
+    for op, av in items:
+        if op is _sre.NEGATE:
+            negate = True
+        elif op is _sre.LITERAL:
+            hit |= av == 10
+        elif op is _sre.RANGE:
+            hit |= av[0] <= 10 <= av[1]
+        elif op is _sre.CATEGORY:
+            hit |= av in (
+                _sre.CATEGORY_SPACE,
+                _sre.CATEGORY_NOT_DIGIT,
+                _sre.CATEGORY_NOT_WORD,
+                _sre.CATEGORY_LINEBREAK,
+            )
+        else:
+            raise _Open
+    return hit != negate
+
+
+def _newlines(items: list[Node], flags: int) -> float:
+    """The most line ends one way of matching can read past (lookaheads included)."""
+    total = 0.0
+    for op, av in items:
+        if op is _sre.LITERAL:
+            total += av == 10
+        elif op is _sre.NOT_LITERAL:
+            total += av != 10
+        elif op is _sre.ANY:
+            total += bool(flags & re.DOTALL)
+        elif op is _sre.IN:
+            total += _has_newline(av)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            body = _newlines(av[2], flags)
+            total += 0 if not body else (float("inf") if av[1] == _sre.MAXREPEAT else av[1] * body)
+        elif op is _sre.SUBPATTERN:
+            total += _newlines(av[3], (flags | av[1]) & ~av[2])
+        elif op is _sre.ATOMIC_GROUP:
+            total += _newlines(av, flags)
+        elif op is _sre.BRANCH:
+            total += max(_newlines(branch, flags) for branch in av[1])
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            total += _newlines(av[1], flags) if av[0] == 1 else 0
+        elif op is _sre.AT:
+            pass
+        else:  # back references and conditionals: what they match is not known here
+            return float("inf")
+    return total
+
+
+def _fixed_chars(items: list[Node]) -> list[Node] | None:
+    """The nodes of a sequence that matches exactly one character per node, or None."""
+    for op, _av in items:
+        if op not in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
+            return None
+    return items
+
+
+def _every_char(items: list[Node], flags: int) -> bool:
+    """Whether a one-character node list matches any character at all (`[\\s\\S]`, `.` under DOTALL)."""
+    if len(items) != 1:
+        return False
+    op, av = items[0]
+    if op is _sre.ANY:
+        return bool(flags & re.DOTALL)
+    if op is _sre.IN:
+        categories = {item for kind, item in av if kind is _sre.CATEGORY}
+        return any(
+            {a, b} <= categories
+            for a, b in (
+                (_sre.CATEGORY_SPACE, _sre.CATEGORY_NOT_SPACE),
+                (_sre.CATEGORY_WORD, _sre.CATEGORY_NOT_WORD),
+                (_sre.CATEGORY_DIGIT, _sre.CATEGORY_NOT_DIGIT),
+            )
+        ) and not any(kind is _sre.NEGATE for kind, _ in av)
+    if op is _sre.SUBPATTERN and not av[1] and not av[2]:
+        return _every_char(av[3], flags)
+    if op is _sre.BRANCH:  # (?:.|\n)
+        branches = av[1]
+        singles = [b[0] for b in branches if len(b) == 1]
+        return len(singles) == len(branches) and (
+            any(_every_char([node], flags) for node in singles)
+            or (any(node[0] is _sre.ANY for node in singles) and any(node == (_sre.LITERAL, 10) for node in singles))
+        )
+    return False
+
+
+def _behind(items: list[Node]) -> int:
+    """The most characters a look-behind in the pattern reads before where it stands."""
+    widest = 0
+    for op, av in items:
+        if op in (_sre.ASSERT, _sre.ASSERT_NOT) and av[0] == -1:
+            widest = max(widest, av[1].getwidth()[1])
+        for child in _children(op, av):
+            widest = max(widest, _behind(list(child)))
+    return widest
+
+
+def _children(op: Any, av: Any) -> list[Any]:
+    if op is _sre.SUBPATTERN:
+        return [av[3]]
+    if op is _sre.ATOMIC_GROUP:
+        return [av]
+    if op is _sre.BRANCH:
+        return list(av[1])
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        return [av[2]]
+    if op in (_sre.ASSERT, _sre.ASSERT_NOT):
+        return [av[1]]
+    if op is _sre.GROUPREF_EXISTS:
+        return [branch for branch in av[1:] if branch is not None]
+    return []
+
+
+def _flatten(rest: Rest) -> list[Node]:
+    nodes: list[Node] = []
+    while rest:
+        items, index, rest = rest
+        nodes.extend(items[index:])
+    return nodes
+
+
+def _uses_groups(items: list[Node]) -> bool:
+    for op, av in items:
+        if op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
+            return True
+        if any(_uses_groups(list(child)) for child in _children(op, av)):
+            return True
+    return False
+
+
+def _guard(items: list[Node], flags: int, most: int | None) -> list[Node]:
+    """The longest start of a pattern that reads past a known number of line ends (at most
+    `most`, if given): every way of matching the pattern first matches it. A repeat that
+    must run at least `n` times brings its first `n` rounds."""
+    guard: list[Node] = []
+    for node in items:
+        op, av = node
+        steps = _newlines([*guard, node], flags)
+        if steps != float("inf") and (most is None or steps <= most):
+            guard.append(node)
+            continue
+        if op is _sre.SUBPATTERN and not av[1] and not av[2]:
+            inner = _guard(av[3].data, flags, None if most is None else most - int(_newlines(guard, flags)))
+            guard.extend(inner)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            first = (_sre.MAX_REPEAT, (av[0], av[0], av[2]))
+            steps = _newlines([*guard, first], flags)
+            if steps != float("inf") and (most is None or steps <= most):
+                guard.append(first)
+        break
+    return [] if _uses_groups(guard) else guard
+
+
+class Reach:
+    """What one pattern of a lexer can read."""
+
+    __slots__ = ("_compiled", "_flags", "_guards", "_state", "_tree", "behind", "inside_line", "newlines")
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+        self._tree = tree  # keeps the nodes (and so the ids that key `_compiled`) alive
+        self._state = tree.state
+        self._flags: int = tree.state.flags
+        try:
+            steps = _newlines(list(tree.data), self._flags)
+        except _Open:
+            steps = float("inf")
+        self.newlines: int | None = None if steps == float("inf") else int(steps)
+        self.behind = max(1, _behind(list(tree.data)))  # `\b` and `^` look one character back
+        self._compiled: dict[tuple[int, int, str], re.Pattern[str] | None] = {}
+        # Starts of the pattern every way of matching goes through, with how many line
+        # ends each can read past: one that fails bounds what the attempt read.
+        self._guards: list[tuple[re.Pattern[str], int]] = []
+        for most in (0, None):
+            guard = _guard(list(tree.data), self._flags, most)
+            compiled = self.compile((id(tree), self._flags, f"guard{most}"), guard, self._flags) if guard else None
+            if compiled is not None:
+                self._guards.append((compiled, int(_newlines(guard, self._flags))))
+        # The quick test a lexer loop makes first: a failed match of this shows the attempt
+        # read nothing past its own line.
+        self.inside_line = self._guards[0][0].match if self._guards and not self._guards[0][1] else None
+
+    def reads_before(self, text: str, pos: int, limit: int, lines_after: int) -> bool:
+        """Whether an attempt at `pos` read only characters before `limit`, the last line
+        end of `text`, which comes `lines_after` line ends after the one ending `pos`'s line."""
+        if self.newlines is not None and self.newlines < lines_after:
+            return True
+        for guard, newlines in self._guards:
+            # Every way of matching starts with the guard: if it fails, all stopped inside it.
+            if newlines < lines_after and guard.match(text, pos) is None:
+                return True
+        try:
+            _Walk(self, text, limit).sequence(self._tree.data, pos, pos, self._flags, ())
+        except _Open:
+            return False
+        return True
+
+    def compile(self, key: tuple[int, int, str], nodes: list[Node], flags: int) -> re.Pattern[str] | None:
+        """A pattern made of some nodes of this one (kept by node identity)."""
+        if key not in self._compiled:
+            state = self._state
+            if flags != self._flags:
+                state = _parser.State()
+                state.flags = flags
+            try:
+                compiled: re.Pattern[str] | None = _compiler.compile(_parser.SubPattern(state, nodes), flags)
+            except Exception:  # a piece that does not stand alone (a stray group reference)
+                compiled = None
+            self._compiled[key] = compiled
+        return self._compiled[key]
+
+
+class _Walk:
+    """Bounds of where the ways of matching one pattern can be, step by step, over a text."""
+
+    __slots__ = ("limit", "reach", "steps", "text")
+
+    def __init__(self, reach: Reach, text: str, limit: int) -> None:
+        self.reach = reach
+        self.text = text
+        self.limit = limit
+        self.steps = 0
+
+    def read(self, pos: int) -> None:
+        if pos >= self.limit:
+            raise _Open
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > _WALK_STEPS:
+            raise _Open
+
+    def sequence(self, items: list[Node], lo: int, hi: int, flags: int, rest: Rest) -> tuple[int, int] | None:
+        """Bounds of the end positions after `items`, starting anywhere in [lo, hi]; None
+        when no way of matching gets through; `rest` is what follows in the pattern."""
+        for index, node in enumerate(items):
+            self.tick()
+            after = None if rest is None else (items, index + 1, rest)
+            bounds = self.node(node, lo, hi, flags, after)
+            if bounds is None:
+                return None
+            lo, hi = bounds
+        return lo, hi
+
+    def node(self, node: Node, lo: int, hi: int, flags: int, rest: Rest) -> tuple[int, int] | None:
+        op, av = node
+        if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
+            return self.char(node, lo, hi, flags)
+        if op is _sre.AT:  # reads the character it stands before (and the one behind)
+            self.read(hi)
+            return lo, hi
+        if op is _sre.SUBPATTERN:
+            inner = (flags | av[1]) & ~av[2]
+            return self.sequence(av[3].data, lo, hi, inner, rest if inner == flags else None)
+        if op is _sre.ATOMIC_GROUP:
+            return self.sequence(av.data, lo, hi, flags, None)
+        if op is _sre.BRANCH:
+            found = [self.sequence(branch.data, lo, hi, flags, rest) for branch in av[1]]
+            ends = [bounds for bounds in found if bounds is not None]
+            if not ends:
+                return None
+            return min(b[0] for b in ends), max(b[1] for b in ends)
+        if op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            if av[0] == 1:
+                seen = self.sequence(av[1].data, lo, hi, flags, None)
+                if seen is None and op is _sre.ASSERT:
+                    return None
+            return lo, hi
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            return self.repeat(node, lo, hi, flags, rest)
+        raise _Open  # back references, conditionals: no bound known
+
+    def char(self, node: Node, lo: int, hi: int, flags: int) -> tuple[int, int] | None:
+        self.read(hi)
+        one = self.reach.compile((id(node), flags, "char"), [node], flags)
+        if one is None:
+            raise _Open
+        first = one.search(self.text, lo, hi + 1)
+        if first is None:
+            return None
+        last = hi
+        while one.match(self.text, last) is None:
+            last -= 1
+            self.tick()
+        return first.start() + 1, last + 1
+
+    def repeat(self, node: Node, lo: int, hi: int, flags: int, rest: Rest) -> tuple[int, int] | None:
+        op, (least, most, pattern) = node
+        body: list[Node] = pattern.data
+        if op is _sre.MIN_REPEAT and most == _sre.MAXREPEAT and rest is not None and _every_char(body, flags):
+            tail = _flatten(rest)
+            if not _uses_groups(tail):
+                return self.lazy_to_rest(node, lo, hi, flags, least, tail)
+        if _fixed_chars(body) is not None and len(body) == 1:
+            return self.run(node, lo, hi, flags)
+        chain = self.chain(node, lo, hi, flags)
+        if chain is not None:
+            return chain
+        for _ in range(least):
+            bounds = self.sequence(body, lo, hi, flags, None)
+            if bounds is None:
+                return None
+            lo, hi = bounds
+        count = least
+        while count < most:
+            bounds = self.sequence(body, lo, hi, flags, None)
+            if bounds is None:
+                break
+            grown = min(lo, bounds[0]), max(hi, bounds[1])
+            if grown == (lo, hi):
+                break
+            lo, hi = grown
+            count += 1
+        return lo, hi
+
+    def run(self, node: Node, lo: int, hi: int, flags: int) -> tuple[int, int] | None:
+        """A repeat of one character class: every way of matching stays inside a run of it."""
+        _op, (least, most, body) = node
+        one = self.reach.compile((id(node), flags, "char"), body.data, flags)
+        run = self.reach.compile((id(node), flags, "run"), [(_sre.POSSESSIVE_REPEAT, (0, _sre.MAXREPEAT, body))], flags)
+        if one is None or run is None:
+            raise _Open
+        match = run.match(self.text, hi)
+        end = max(hi, min(match.end() if match else hi, hi + most))
+        self.read(end)
+        if not least:
+            return lo, end
+        first = one.search(self.text, lo, hi + 1)
+        if first is None or first.start() + least > end:
+            return None
+        return first.start() + least, end
+
+    def chain(self, node: Node, lo: int, hi: int, flags: int) -> tuple[int, int] | None:
+        """A repeat whose branches each match a fixed run of characters and never two at
+        one place: from each start there is one way on, which the regex engine follows."""
+        _op, (least, most, body) = node
+        branches = _branches(body.data)
+        if branches is None or hi - lo > _SPAN_STARTS or not _distinct(self.reach, branches, flags):
+            return None
+        run = self.reach.compile((id(node), flags, "chain"), [(_sre.POSSESSIVE_REPEAT, (0, most, body))], flags)
+        width = max(len(branch) for branch in branches)
+        if run is None:
+            return None
+        ends = []
+        for start in range(lo, hi + 1):
+            self.tick()
+            match = run.match(self.text, start)
+            end = match.end() if match else start
+            self.read(end + width - 1)
+            ends.append(end)
+        top = max(ends)
+        if not least:
+            return lo, top
+        return (lo + least, top) if top >= lo + least else None
+
+    def lazy_to_rest(
+        self, node: Node, lo: int, hi: int, flags: int, least: int, rest: list[Node]
+    ) -> tuple[int, int] | None:
+        """`.*?` over any character followed by the rest of the pattern: the engine stops at
+        the first place the rest matches, and that match ends the attempt."""
+        after = self.reach.compile((id(node), flags, "rest"), rest, flags)
+        if after is None:
+            raise _Open
+        found = after.search(self.text, hi + least)
+        if found is None:
+            raise _Open  # scans to the end of the text
+        self.read(found.start())
+        # Where the rest was tried before it matched: what those tries read.
+        self.sequence(rest, lo + least, found.start(), flags, None)
+        return None  # this way ends here, its reads counted; other branches still count
+
+
+def _branches(body: list[Node]) -> list[list[Node]] | None:
+    """A repeat body as branches of one-character nodes, or None."""
+    if len(body) == 1 and body[0][0] is _sre.SUBPATTERN and not body[0][1][1] and not body[0][1][2]:
+        body = body[0][1][3].data
+    if len(body) == 1 and body[0][0] is _sre.BRANCH:
+        branches = [branch.data for branch in body[0][1][1]]
+    else:
+        branches = [body]
+    if all(branch and _fixed_chars(branch) is not None for branch in branches):
+        return branches
+    return None
+
+
+def _members(node: Node) -> list[int] | None:
+    """The characters a node matches when it is a short explicit list, else None."""
+    op, av = node
+    if op is _sre.LITERAL:
+        return [av]
+    if op is _sre.IN:
+        chars: list[int] = []
+        for kind, item in av:
+            if kind is _sre.LITERAL:
+                chars.append(item)
+            elif kind is _sre.RANGE and item[1] - item[0] < 256:
+                chars.extend(range(item[0], item[1] + 1))
+            else:
+                return None
+        return chars
+    return None
+
+
+def _disjoint(reach: Reach, a: Node, b: Node, flags: int) -> bool:
+    for small, other in ((a, b), (b, a)):
+        members = _members(small)
+        if members is not None:
+            test = reach.compile((id(other), flags, "char"), [other], flags)
+            return test is not None and not any(test.match(chr(c)) for c in members)
+    return False
+
+
+def _distinct(reach: Reach, branches: list[list[Node]], flags: int) -> bool:
+    """Whether no two branches can match at the same place (so the repeat has one way on)."""
+    if flags & re.IGNORECASE:
+        return False
+    for i, first in enumerate(branches):
+        for second in branches[i + 1 :]:
+            if not any(_disjoint(reach, x, y, flags) for x, y in zip(first, second, strict=False)):
+                return False
+    return True
