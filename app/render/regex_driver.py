@@ -71,6 +71,7 @@ class _Attempt:
     rexmatch: Any
     regs: tuple[tuple[int, int], ...] | None  # group spans in the text, None: no match
     reach: Reach
+    retry: bool  # whether more text may show what it read (else it stays until lexed again)
 
 
 def _regs(match: Any, offset: int) -> tuple[tuple[int, int], ...] | None:
@@ -161,7 +162,7 @@ class RegexTokens(Tokens):
             if regs != attempt.regs or (regs is not None and regs[0][1] >= self._known_end):
                 self._open = kept + checks[index:]
                 return attempt.line
-            if not attempt.reach.reads_before(text, local, limit, last - attempt.line):
+            if not attempt.retry or not attempt.reach.reads_before(text, local, limit, last - attempt.line):
                 kept.append(attempt)
         self._open = kept
         return line
@@ -261,7 +262,7 @@ class RegexTokens(Tokens):
                         and (reach.inside_line is None or reach.inside_line(text, pos) is not None)
                         and not reach.reads_before(text, pos, limit, last - line)
                     ):
-                        opened.append(_Attempt(pos + offset, line, rexmatch, _regs(m, offset), reach))
+                        opened.append(_Attempt(pos + offset, line, rexmatch, _regs(m, offset), reach, reach.retry))
                 if m:
                     if action is not None:
                         if type(action) is _TokenType:
@@ -351,7 +352,7 @@ class RegexTokens(Tokens):
                         and (reach.inside_line is None or reach.inside_line(text, pos) is not None)
                         and not reach.reads_before(text, pos, limit, last - line)
                     ):
-                        opened.append(_Attempt(pos + offset, line, rexmatch, _regs(m, offset), reach))
+                        opened.append(_Attempt(pos + offset, line, rexmatch, _regs(m, offset), reach, reach.retry))
                 if m:
                     if action is not None:
                         if type(action) is _TokenType:

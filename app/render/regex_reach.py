@@ -23,8 +23,11 @@ _parser: Any = importlib.import_module("re._parser")
 _compiler: Any = importlib.import_module("re._compiler")
 _sre: Any = importlib.import_module("re._constants")
 
-_WALK_STEPS = 256  # a pattern walk that takes longer gives up: the attempt counts as open
+_WALK_STEPS = 1024  # a pattern walk that takes longer gives up: the attempt counts as open
 _SPAN_STARTS = 16  # more start positions than this for an exactly followed repeat: give up
+_MEMO = 24  # characters after an attempt that key a remembered walk
+_MEMO_SIZE = 4096
+_BIG = 24  # nodes in a piece worth skipping over as a whole when it stays on its line
 
 Node = tuple[Any, Any]
 # What follows a node in the whole pattern: the nodes of a sequence from an index, then
@@ -34,7 +37,12 @@ Rest = tuple[list[Node], int, Any] | tuple[()] | None
 
 
 class _Open(Exception):
-    """The attempt may have read up to the end of the text."""
+    """The attempt may have read up to the end of the text: `retry` if more text may show
+    it did not, else no bound is known for it at all."""
+
+    def __init__(self, retry: bool = False) -> None:
+        super().__init__()
+        self.retry = retry
 
 
 def _has_newline(items: list[Node]) -> bool:
@@ -154,6 +162,54 @@ def _children(op: Any, av: Any) -> list[Any]:
     return []
 
 
+def _size(items: list[Node]) -> int:
+    return sum(1 + sum(_size(list(child)) for child in _children(op, av)) for op, av in items)
+
+
+def _lazy_any(node: Node, flags: int) -> int | None:
+    """The least count of a `.*?` over any character (also alone in a group), else None."""
+    op, av = node
+    if op is _sre.SUBPATTERN and not av[1] and not av[2] and len(av[3].data) == 1:
+        return _lazy_any(av[3].data[0], flags)
+    if op is _sre.MIN_REPEAT and av[1] == _sre.MAXREPEAT and _every_char(av[2].data, flags):
+        return int(av[0])
+    return None
+
+
+def _split(items: list[Node], flags: int) -> tuple[list[Node], int, list[Node]] | None:
+    """`prefix .*? rest` at the top of a pattern whose rest refers back to the prefix's
+    groups, as (prefix, least count, rest); else None."""
+    for index, node in enumerate(items):
+        least = _lazy_any(node, flags)
+        if least is not None:
+            prefix, rest = items[:index], items[index + 1 :]
+            if _uses_groups(rest) and not _uses_groups(prefix):
+                return prefix, least, rest
+            return None
+    return None
+
+
+def _spell(items: list[Node], match: Any, state: Any) -> list[Node] | None:
+    """Nodes with each back reference replaced by the text its group matched, or None."""
+    spelled: list[Node] = []
+    for op, av in items:
+        if op is _sre.GROUPREF:
+            text = match.group(av)
+            if text is None:
+                return None
+            spelled.extend((_sre.LITERAL, ord(char)) for char in text)
+        elif op is _sre.SUBPATTERN and _uses_groups(av[3].data):
+            inner = _spell(av[3].data, match, state)
+            if inner is None:
+                return None
+            spelled.append((op, (av[0], av[1], av[2], _parser.SubPattern(state, inner))))
+        elif _uses_groups([(op, av)]):
+            return None
+        else:
+            spelled.append((op, av))
+    return spelled
+
+
 def _flatten(rest: Rest) -> list[Node]:
     nodes: list[Node] = []
     while rest:
@@ -197,7 +253,22 @@ def _guard(items: list[Node], flags: int, most: int | None) -> list[Node]:
 class Reach:
     """What one pattern of a lexer can read."""
 
-    __slots__ = ("_compiled", "_flags", "_guards", "_state", "_tree", "behind", "inside_line", "newlines")
+    __slots__ = (
+        "_bounded",
+        "_compiled",
+        "_flags",
+        "_guards",
+        "_in_line",
+        "_shapes",
+        "_spelled",
+        "_split",
+        "_state",
+        "_tree",
+        "behind",
+        "inside_line",
+        "newlines",
+        "retry",
+    )
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         tree = _parser.parse(pattern.pattern, pattern.flags)
@@ -211,6 +282,12 @@ class Reach:
         self.newlines: int | None = None if steps == float("inf") else int(steps)
         self.behind = max(1, _behind(list(tree.data)))  # `\b` and `^` look one character back
         self._compiled: dict[tuple[int, int, str], re.Pattern[str] | None] = {}
+        self._in_line: dict[tuple[int, int], bool] = {}
+        self._bounded: set[str] = set()  # text around attempts whose walk read only that text
+        self._shapes: dict[tuple[int, int, str], list[tuple[list[Node], int]] | None] = {}
+        self._split = _split(list(tree.data), self._flags)
+        self._spelled: dict[tuple[str | None, ...], re.Pattern[str]] = {}
+        self.retry = True
         # Starts of the pattern every way of matching goes through, with how many line
         # ends each can read past: one that fails bounds what the attempt read.
         self._guards: list[tuple[re.Pattern[str], int]] = []
@@ -225,18 +302,88 @@ class Reach:
 
     def reads_before(self, text: str, pos: int, limit: int, lines_after: int) -> bool:
         """Whether an attempt at `pos` read only characters before `limit`, the last line
-        end of `text`, which comes `lines_after` line ends after the one ending `pos`'s line."""
+        end of `text`, which comes `lines_after` line ends after the one ending `pos`'s line.
+        When not, `retry` tells whether it may be known once there is more text."""
+        self.retry = True
         if self.newlines is not None and self.newlines < lines_after:
             return True
         for guard, newlines in self._guards:
             # Every way of matching starts with the guard: if it fails, all stopped inside it.
             if newlines < lines_after and guard.match(text, pos) is None:
                 return True
+        # A walk reads the text only near `pos`: the same text around it gives the same walk.
+        start = max(0, pos - self.behind)
+        known = pos + _MEMO <= limit
+        if known and text[start : pos + _MEMO] in self._bounded:
+            return True
+        walk = _Walk(self, text, limit)
         try:
-            _Walk(self, text, limit).sequence(self._tree.data, pos, pos, self._flags, ())
-        except _Open:
-            return False
+            walk.sequence(self._tree.data, pos, pos, self._flags, ())
+        except _Open as found:
+            if found.retry or self._split is None:
+                self.retry = found.retry
+                return False
+            try:
+                self._first_way(text, pos, limit)
+            except _Open as again:
+                self.retry = again.retry
+                return False
+            return True
+        if known and walk.furthest < pos + _MEMO:
+            if len(self._bounded) > _MEMO_SIZE:
+                self._bounded.clear()
+            self._bounded.add(text[start : pos + _MEMO])
         return True
+
+    def _first_way(self, text: str, pos: int, limit: int) -> None:
+        """For `prefix .*? rest` where the rest refers back to groups of the prefix (a heredoc,
+        a raw string): the engine takes the prefix's first way, then scans for the rest
+        with those groups' text; finding it ends the attempt. Raises `_Open` if that scan
+        may run to the end or a read reaches `limit`."""
+        assert self._split is not None
+        prefix, least, rest = self._split
+        walk = _Walk(self, text, limit)
+        walk.sequence(prefix, pos, pos, self._flags, None)  # what finding the first way read
+        way = self.compile((id(prefix), self._flags, "prefix"), prefix, self._flags)
+        first = way.match(text, pos) if way is not None else None
+        if first is None:
+            return  # no way through the prefix: the walk above counted all it read
+        spelled = _spell(rest, first, self._state)
+        if spelled is None:
+            raise _Open
+        key = tuple(first.group(n) for n in range(1, self._state.groups))
+        after = self._spelled.get(key)
+        if after is None:
+            if len(self._spelled) > _MEMO_SIZE:
+                self._spelled.clear()
+            after = self._spelled[key] = _compiler.compile(_parser.SubPattern(self._state, spelled), self._flags)
+        found = after.search(text, first.end() + least, limit)
+        if found is None:
+            raise _Open(retry=True)
+        walk.sequence(spelled, first.end() + least, found.start(), self._flags, ())
+
+    def in_line(self, node: Node, flags: int) -> bool:
+        """Whether a node is big (a walk through it would be long) and reads no line end."""
+        key = (id(node), flags)
+        found = self._in_line.get(key)
+        if found is None:
+            try:
+                found = _size([node]) > _BIG and _newlines([node], flags) == 0 and not _uses_groups([node])
+            except _Open:
+                found = False
+            self._in_line[key] = found
+        return found
+
+    def branches(self, body: Any) -> list[tuple[list[Node], int]] | None:
+        key = (id(body), 0, "branches")
+        if key not in self._shapes:
+            self._shapes[key] = _branches(body.data)
+        return self._shapes[key]
+
+    def widths(self, node: Node) -> tuple[int, int]:
+        """The fewest and most characters a node can match."""
+        low, high = _parser.SubPattern(self._state, [node]).getwidth()
+        return int(low), int(high)
 
     def compile(self, key: tuple[int, int, str], nodes: list[Node], flags: int) -> re.Pattern[str] | None:
         """A pattern made of some nodes of this one (kept by node identity)."""
@@ -256,17 +403,20 @@ class Reach:
 class _Walk:
     """Bounds of where the ways of matching one pattern can be, step by step, over a text."""
 
-    __slots__ = ("limit", "reach", "steps", "text")
+    __slots__ = ("furthest", "limit", "reach", "steps", "text")
 
     def __init__(self, reach: Reach, text: str, limit: int) -> None:
         self.reach = reach
         self.text = text
         self.limit = limit
         self.steps = 0
+        self.furthest = 0
 
     def read(self, pos: int) -> None:
         if pos >= self.limit:
-            raise _Open
+            raise _Open(retry=True)
+        if pos > self.furthest:
+            self.furthest = pos
 
     def tick(self) -> None:
         self.steps += 1
@@ -292,6 +442,8 @@ class _Walk:
         if op is _sre.AT:  # reads the character it stands before (and the one behind)
             self.read(hi)
             return lo, hi
+        if self.reach.in_line(node, flags):
+            return self.in_line(node, lo, hi, flags)
         if op is _sre.SUBPATTERN:
             inner = (flags | av[1]) & ~av[2]
             return self.sequence(av[3].data, lo, hi, inner, rest if inner == flags else None)
@@ -312,6 +464,22 @@ class _Walk:
         if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
             return self.repeat(node, lo, hi, flags, rest)
         raise _Open  # back references, conditionals: no bound known
+
+    def in_line(self, node: Node, lo: int, hi: int, flags: int) -> tuple[int, int] | None:
+        """A big piece that cannot read past a line end (a list of words): it ends somewhere
+        before the end of the line, if it matches at all."""
+        piece = self.reach.compile((id(node), flags, "piece"), [node], flags)
+        if piece is None:
+            raise _Open
+        end = self.text.find("\n", hi)
+        if end < 0:
+            raise _Open
+        least, most = self.reach.widths(node)
+        end = min(end, hi + most)
+        self.read(end)
+        if hi - lo <= _SPAN_STARTS and not any(piece.match(self.text, q) for q in range(lo, hi + 1)):
+            return None
+        return min(lo + least, end), end
 
     def char(self, node: Node, lo: int, hi: int, flags: int) -> tuple[int, int] | None:
         self.read(hi)
@@ -345,6 +513,17 @@ class _Walk:
                 return None
             lo, hi = bounds
         count = least
+        if pattern.getwidth()[0] > 0:
+            # Each round moves on: follow where the last round ended, not everywhere seen.
+            low, top = lo, hi
+            while count < most:
+                bounds = self.sequence(body, lo, hi, flags, None)
+                if bounds is None:
+                    break
+                lo, hi = bounds
+                top = max(top, hi)
+                count += 1
+            return low, top
         while count < most:
             bounds = self.sequence(body, lo, hi, flags, None)
             if bounds is None:
@@ -361,9 +540,9 @@ class _Walk:
         _op, (least, most, body) = node
         one = self.reach.compile((id(node), flags, "char"), body.data, flags)
         run = self.reach.compile((id(node), flags, "run"), [(_sre.POSSESSIVE_REPEAT, (0, _sre.MAXREPEAT, body))], flags)
-        if one is None or run is None:
-            raise _Open
-        match = run.match(self.text, hi)
+        if one is None or run is None or (most == _sre.MAXREPEAT and _every_char(body.data, flags)):
+            raise _Open  # any character, no bound: it may run to the end
+        match = run.match(self.text, hi, self.limit)  # reaching the limit is all that matters
         end = max(hi, min(match.end() if match else hi, hi + most))
         self.read(end)
         if not least:
@@ -377,11 +556,11 @@ class _Walk:
         """A repeat whose branches each match a fixed run of characters and never two at
         one place: from each start there is one way on, which the regex engine follows."""
         _op, (least, most, body) = node
-        branches = _branches(body.data)
-        if branches is None or hi - lo > _SPAN_STARTS or not _distinct(self.reach, branches, flags):
+        shapes = self.reach.branches(body)
+        if shapes is None or hi - lo > _SPAN_STARTS or not _distinct(self.reach, [c for c, _ in shapes], flags):
             return None
         run = self.reach.compile((id(node), flags, "chain"), [(_sre.POSSESSIVE_REPEAT, (0, most, body))], flags)
-        width = max(len(branch) for branch in branches)
+        width = max(reads for _, reads in shapes)
         if run is None:
             return None
         ends = []
@@ -404,26 +583,46 @@ class _Walk:
         after = self.reach.compile((id(node), flags, "rest"), rest, flags)
         if after is None:
             raise _Open
-        found = after.search(self.text, hi + least)
+        found = after.search(self.text, hi + least, self.limit)
         if found is None:
-            raise _Open  # scans to the end of the text
+            raise _Open(retry=True)  # scans to the end of the text
         self.read(found.start())
-        # Where the rest was tried before it matched: what those tries read.
-        self.sequence(rest, lo + least, found.start(), flags, None)
+        # What the tries of the rest read, up to the one that matched (any of them matching
+        # ends the attempt, so a lazy scan inside the rest stops as this one does).
+        self.sequence(rest, lo + least, found.start(), flags, ())
         return None  # this way ends here, its reads counted; other branches still count
 
 
-def _branches(body: list[Node]) -> list[list[Node]] | None:
-    """A repeat body as branches of one-character nodes, or None."""
+def _branches(body: list[Node]) -> list[tuple[list[Node], int]] | None:
+    """A repeat body as branches of one-character nodes (and lookarounds of known width),
+    each with its characters and how far past its start it can read; or None."""
     if len(body) == 1 and body[0][0] is _sre.SUBPATTERN and not body[0][1][1] and not body[0][1][2]:
         body = body[0][1][3].data
     if len(body) == 1 and body[0][0] is _sre.BRANCH:
         branches = [branch.data for branch in body[0][1][1]]
     else:
         branches = [body]
-    if all(branch and _fixed_chars(branch) is not None for branch in branches):
-        return branches
-    return None
+    shapes: list[tuple[list[Node], int]] = []
+    for branch in branches:
+        chars: list[Node] = []
+        reads = 0
+        for node in branch:
+            op, av = node
+            if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
+                chars.append(node)
+                reads += 1
+            elif op in (_sre.ASSERT, _sre.ASSERT_NOT) and not _uses_groups(av[1].data):
+                if av[0] == 1:
+                    ahead = av[1].getwidth()[1]
+                    if ahead >= _sre.MAXREPEAT:
+                        return None
+                    reads += ahead
+            else:
+                return None
+        if not chars:
+            return None
+        shapes.append((chars, reads))
+    return shapes
 
 
 def _members(node: Node) -> list[int] | None:
@@ -447,16 +646,21 @@ def _members(node: Node) -> list[int] | None:
 def _disjoint(reach: Reach, a: Node, b: Node, flags: int) -> bool:
     for small, other in ((a, b), (b, a)):
         members = _members(small)
+        if members is not None and flags & re.IGNORECASE and any(_cased(c) for c in members):
+            members = None  # under IGNORECASE a letter also matches its other cases
         if members is not None:
             test = reach.compile((id(other), flags, "char"), [other], flags)
             return test is not None and not any(test.match(chr(c)) for c in members)
     return False
 
 
+def _cased(code: int) -> bool:
+    char = chr(code)
+    return char.lower() != char or char.upper() != char
+
+
 def _distinct(reach: Reach, branches: list[list[Node]], flags: int) -> bool:
     """Whether no two branches can match at the same place (so the repeat has one way on)."""
-    if flags & re.IGNORECASE:
-        return False
     for i, first in enumerate(branches):
         for second in branches[i + 1 :]:
             if not any(_disjoint(reach, x, y, flags) for x, y in zip(first, second, strict=False)):
