@@ -317,6 +317,66 @@ def test_standard_regex_parser_has_the_shape_read() -> None:
     assert piece.match("b\nb").end() == 3, "re._compiler.compile no longer compiles part of a parse tree"
 
 
+def test_regex_constants_used_exist() -> None:
+    import importlib
+
+    constants = importlib.import_module("re._constants")
+    names = [
+        "LITERAL",
+        "NOT_LITERAL",
+        "ANY",
+        "IN",
+        "BRANCH",
+        "SUBPATTERN",
+        "MAX_REPEAT",
+        "MIN_REPEAT",
+        "POSSESSIVE_REPEAT",
+        "ATOMIC_GROUP",
+        "AT",
+        "ASSERT",
+        "ASSERT_NOT",
+        "GROUPREF",
+        "GROUPREF_EXISTS",
+        "NEGATE",
+        "RANGE",
+        "CATEGORY",
+        "MAXREPEAT",
+        "CATEGORY_SPACE",
+        "CATEGORY_NOT_SPACE",
+        "CATEGORY_DIGIT",
+        "CATEGORY_NOT_DIGIT",
+        "CATEGORY_WORD",
+        "CATEGORY_NOT_WORD",
+        "CATEGORY_LINEBREAK",
+    ]
+    missing = [name for name in names if not hasattr(constants, name)]
+    assert not missing, f"re._constants no longer has {missing}: app/render/regex_shape.py reads them"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "bounded"),
+    [
+        (r"\s+", "   \n  b\nc\n", True),  # a run of blanks ends at the next word
+        (r"\s+", "   \n   \n", False),  # ... or runs into the end
+        (r'^(\s*)("""[\s\S]*?""")', '"""doc\nmore"""\nx\ny\n', True),  # a docstring that closed
+        (r'^(\s*)("""[\s\S]*?""")', '"""doc\nmore\nx\ny\n', False),  # ... or is still open
+        (r"/\*(?:[^*]|\*(?!/))*\*/", "/* a\n * b */\nx\ny\n", True),  # a block comment
+        (r"/\*(?:[^*]|\*(?!/))*\*/", "/* a\n * b\nx\ny\n", False),
+        (r'"(\\\\|\\[^\\]|[^"\\])*"', '"a\\"b"\nx\ny\n', True),  # a string with an escaped quote
+        (r"<<-?\s*(\'?)\\?(\w+)[\w\W]+?\2", "<<EOF\nhi\nEOF\nx\ny\n", True),  # a heredoc
+        (r"<<-?\s*(\'?)\\?(\w+)[\w\W]+?\2", "<<EOF\nhi\nEOX\nx\ny\n", False),
+    ],
+)
+def test_what_an_attempt_may_read(pattern: str, text: str, bounded: bool) -> None:
+    """Whether an attempt at the start read only text before the last line end: when not,
+    more text may change it, so it is tried again at the next change."""
+    from app.render.regex_reach import Reach
+
+    reach = Reach(re.compile(pattern, re.MULTILINE | re.DOTALL))
+    limit = len(text) - 1
+    assert reach.reads_before(text, 0, limit, text.count("\n") - 1) is bounded
+
+
 def test_json_restarts_are_exact() -> None:
     """JSON is lexed afresh from line starts where its lexer holds nothing back; from each of
     them a fresh lexer must give the types the whole lexing gives."""

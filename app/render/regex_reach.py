@@ -19,6 +19,9 @@ import importlib
 import re
 from typing import Any
 
+from app.render import regex_shape as shape
+from app.render.regex_shape import Node, Rest
+
 _parser: Any = importlib.import_module("re._parser")
 _compiler: Any = importlib.import_module("re._compiler")
 _sre: Any = importlib.import_module("re._constants")
@@ -29,12 +32,6 @@ _MEMO = 24  # characters after an attempt that key a remembered walk
 _MEMO_SIZE = 4096
 _BIG = 24  # nodes in a piece worth skipping over as a whole when it stays on its line
 
-Node = tuple[Any, Any]
-# What follows a node in the whole pattern: the nodes of a sequence from an index, then
-# what follows that sequence; () when nothing does, None where a match is not the end
-# (inside a repeat or a lookaround).
-Rest = tuple[list[Node], int, Any] | tuple[()] | None
-
 
 class _Open(Exception):
     """The attempt may have read up to the end of the text: `retry` if more text may show
@@ -43,211 +40,6 @@ class _Open(Exception):
     def __init__(self, retry: bool = False) -> None:
         super().__init__()
         self.retry = retry
-
-
-def _has_newline(items: list[Node]) -> bool:
-    """Whether a character set `[...]` contains a line end."""
-    hit = False
-    negate = False
-    for op, av in items:
-        if op is _sre.NEGATE:
-            negate = True
-        elif op is _sre.LITERAL:
-            hit |= av == 10
-        elif op is _sre.RANGE:
-            hit |= av[0] <= 10 <= av[1]
-        elif op is _sre.CATEGORY:
-            hit |= av in (
-                _sre.CATEGORY_SPACE,
-                _sre.CATEGORY_NOT_DIGIT,
-                _sre.CATEGORY_NOT_WORD,
-                _sre.CATEGORY_LINEBREAK,
-            )
-        else:
-            raise _Open
-    return hit != negate
-
-
-def _newlines(items: list[Node], flags: int) -> float:
-    """The most line ends one way of matching can read past (lookaheads included)."""
-    total = 0.0
-    for op, av in items:
-        if op is _sre.LITERAL:
-            total += av == 10
-        elif op is _sre.NOT_LITERAL:
-            total += av != 10
-        elif op is _sre.ANY:
-            total += bool(flags & re.DOTALL)
-        elif op is _sre.IN:
-            total += _has_newline(av)
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
-            body = _newlines(av[2], flags)
-            total += 0 if not body else (float("inf") if av[1] == _sre.MAXREPEAT else av[1] * body)
-        elif op is _sre.SUBPATTERN:
-            total += _newlines(av[3], (flags | av[1]) & ~av[2])
-        elif op is _sre.ATOMIC_GROUP:
-            total += _newlines(av, flags)
-        elif op is _sre.BRANCH:
-            total += max(_newlines(branch, flags) for branch in av[1])
-        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            total += _newlines(av[1], flags) if av[0] == 1 else 0
-        elif op is _sre.AT:
-            pass
-        else:  # back references and conditionals: what they match is not known here
-            return float("inf")
-    return total
-
-
-def _fixed_chars(items: list[Node]) -> list[Node] | None:
-    """The nodes of a sequence that matches exactly one character per node, or None."""
-    for op, _av in items:
-        if op not in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
-            return None
-    return items
-
-
-def _every_char(items: list[Node], flags: int) -> bool:
-    """Whether a one-character node list matches any character at all (`[\\s\\S]`, `.` under DOTALL)."""
-    if len(items) != 1:
-        return False
-    op, av = items[0]
-    if op is _sre.ANY:
-        return bool(flags & re.DOTALL)
-    if op is _sre.IN:
-        categories = {item for kind, item in av if kind is _sre.CATEGORY}
-        return any(
-            {a, b} <= categories
-            for a, b in (
-                (_sre.CATEGORY_SPACE, _sre.CATEGORY_NOT_SPACE),
-                (_sre.CATEGORY_WORD, _sre.CATEGORY_NOT_WORD),
-                (_sre.CATEGORY_DIGIT, _sre.CATEGORY_NOT_DIGIT),
-            )
-        ) and not any(kind is _sre.NEGATE for kind, _ in av)
-    if op is _sre.SUBPATTERN and not av[1] and not av[2]:
-        return _every_char(av[3], flags)
-    if op is _sre.BRANCH:  # (?:.|\n)
-        branches = av[1]
-        singles = [b[0] for b in branches if len(b) == 1]
-        return len(singles) == len(branches) and (
-            any(_every_char([node], flags) for node in singles)
-            or (any(node[0] is _sre.ANY for node in singles) and any(node == (_sre.LITERAL, 10) for node in singles))
-        )
-    return False
-
-
-def _behind(items: list[Node]) -> int:
-    """The most characters a look-behind in the pattern reads before where it stands."""
-    widest = 0
-    for op, av in items:
-        if op in (_sre.ASSERT, _sre.ASSERT_NOT) and av[0] == -1:
-            widest = max(widest, av[1].getwidth()[1])
-        for child in _children(op, av):
-            widest = max(widest, _behind(list(child)))
-    return widest
-
-
-def _children(op: Any, av: Any) -> list[Any]:
-    if op is _sre.SUBPATTERN:
-        return [av[3]]
-    if op is _sre.ATOMIC_GROUP:
-        return [av]
-    if op is _sre.BRANCH:
-        return list(av[1])
-    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
-        return [av[2]]
-    if op in (_sre.ASSERT, _sre.ASSERT_NOT):
-        return [av[1]]
-    if op is _sre.GROUPREF_EXISTS:
-        return [branch for branch in av[1:] if branch is not None]
-    return []
-
-
-def _size(items: list[Node]) -> int:
-    return sum(1 + sum(_size(list(child)) for child in _children(op, av)) for op, av in items)
-
-
-def _lazy_any(node: Node, flags: int) -> int | None:
-    """The least count of a `.*?` over any character (also alone in a group), else None."""
-    op, av = node
-    if op is _sre.SUBPATTERN and not av[1] and not av[2] and len(av[3].data) == 1:
-        return _lazy_any(av[3].data[0], flags)
-    if op is _sre.MIN_REPEAT and av[1] == _sre.MAXREPEAT and _every_char(av[2].data, flags):
-        return int(av[0])
-    return None
-
-
-def _split(items: list[Node], flags: int) -> tuple[list[Node], int, list[Node]] | None:
-    """`prefix .*? rest` at the top of a pattern whose rest refers back to the prefix's
-    groups, as (prefix, least count, rest); else None."""
-    for index, node in enumerate(items):
-        least = _lazy_any(node, flags)
-        if least is not None:
-            prefix, rest = items[:index], items[index + 1 :]
-            if _uses_groups(rest) and not _uses_groups(prefix):
-                return prefix, least, rest
-            return None
-    return None
-
-
-def _spell(items: list[Node], match: Any, state: Any) -> list[Node] | None:
-    """Nodes with each back reference replaced by the text its group matched, or None."""
-    spelled: list[Node] = []
-    for op, av in items:
-        if op is _sre.GROUPREF:
-            text = match.group(av)
-            if text is None:
-                return None
-            spelled.extend((_sre.LITERAL, ord(char)) for char in text)
-        elif op is _sre.SUBPATTERN and _uses_groups(av[3].data):
-            inner = _spell(av[3].data, match, state)
-            if inner is None:
-                return None
-            spelled.append((op, (av[0], av[1], av[2], _parser.SubPattern(state, inner))))
-        elif _uses_groups([(op, av)]):
-            return None
-        else:
-            spelled.append((op, av))
-    return spelled
-
-
-def _flatten(rest: Rest) -> list[Node]:
-    nodes: list[Node] = []
-    while rest:
-        items, index, rest = rest
-        nodes.extend(items[index:])
-    return nodes
-
-
-def _uses_groups(items: list[Node]) -> bool:
-    for op, av in items:
-        if op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
-            return True
-        if any(_uses_groups(list(child)) for child in _children(op, av)):
-            return True
-    return False
-
-
-def _guard(items: list[Node], flags: int, most: int | None) -> list[Node]:
-    """The longest start of a pattern that reads past a known number of line ends (at most
-    `most`, if given): every way of matching the pattern first matches it. A repeat that
-    must run at least `n` times brings its first `n` rounds."""
-    guard: list[Node] = []
-    for node in items:
-        op, av = node
-        steps = _newlines([*guard, node], flags)
-        if steps != float("inf") and (most is None or steps <= most):
-            guard.append(node)
-            continue
-        if op is _sre.SUBPATTERN and not av[1] and not av[2]:
-            inner = _guard(av[3].data, flags, None if most is None else most - int(_newlines(guard, flags)))
-            guard.extend(inner)
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-            first = (_sre.MAX_REPEAT, (av[0], av[0], av[2]))
-            steps = _newlines([*guard, first], flags)
-            if steps != float("inf") and (most is None or steps <= most):
-                guard.append(first)
-        break
-    return [] if _uses_groups(guard) else guard
 
 
 class Reach:
@@ -276,26 +68,26 @@ class Reach:
         self._state = tree.state
         self._flags: int = tree.state.flags
         try:
-            steps = _newlines(list(tree.data), self._flags)
+            steps = shape.newlines(list(tree.data), self._flags)
         except _Open:
             steps = float("inf")
         self.newlines: int | None = None if steps == float("inf") else int(steps)
-        self.behind = max(1, _behind(list(tree.data)))  # `\b` and `^` look one character back
+        self.behind = max(1, shape.behind(list(tree.data)))  # `\b` and `^` look one character back
         self._compiled: dict[tuple[int, int, str], re.Pattern[str] | None] = {}
         self._in_line: dict[tuple[int, int], bool] = {}
         self._bounded: set[str] = set()  # text around attempts whose walk read only that text
         self._shapes: dict[tuple[int, int, str], list[tuple[list[Node], int]] | None] = {}
-        self._split = _split(list(tree.data), self._flags)
+        self._split = shape.split_lazy(list(tree.data), self._flags)
         self._spelled: dict[tuple[str | None, ...], re.Pattern[str]] = {}
         self.retry = True
         # Starts of the pattern every way of matching goes through, with how many line
         # ends each can read past: one that fails bounds what the attempt read.
         self._guards: list[tuple[re.Pattern[str], int]] = []
         for most in (0, None):
-            guard = _guard(list(tree.data), self._flags, most)
+            guard = shape.guard(list(tree.data), self._flags, most)
             compiled = self.compile((id(tree), self._flags, f"guard{most}"), guard, self._flags) if guard else None
             if compiled is not None:
-                self._guards.append((compiled, int(_newlines(guard, self._flags))))
+                self._guards.append((compiled, int(shape.newlines(guard, self._flags))))
         # The quick test a lexer loop makes first: a failed match of this shows the attempt
         # read nothing past its own line.
         self.inside_line = self._guards[0][0].match if self._guards and not self._guards[0][1] else None
@@ -348,7 +140,7 @@ class Reach:
         first = way.match(text, pos) if way is not None else None
         if first is None:
             return  # no way through the prefix: the walk above counted all it read
-        spelled = _spell(rest, first, self._state)
+        spelled = shape.spell(rest, first, self._state)
         if spelled is None:
             raise _Open
         key = tuple(first.group(n) for n in range(1, self._state.groups))
@@ -368,7 +160,9 @@ class Reach:
         found = self._in_line.get(key)
         if found is None:
             try:
-                found = _size([node]) > _BIG and _newlines([node], flags) == 0 and not _uses_groups([node])
+                found = (
+                    shape.size([node]) > _BIG and shape.newlines([node], flags) == 0 and not shape.uses_groups([node])
+                )
             except _Open:
                 found = False
             self._in_line[key] = found
@@ -377,8 +171,11 @@ class Reach:
     def branches(self, body: Any) -> list[tuple[list[Node], int]] | None:
         key = (id(body), 0, "branches")
         if key not in self._shapes:
-            self._shapes[key] = _branches(body.data)
+            self._shapes[key] = shape.branches(body.data)
         return self._shapes[key]
+
+    def one_char(self, node: Node, flags: int) -> re.Pattern[str] | None:
+        return self.compile((id(node), flags, "char"), [node], flags)
 
     def widths(self, node: Node) -> tuple[int, int]:
         """The fewest and most characters a node can match."""
@@ -498,11 +295,11 @@ class _Walk:
     def repeat(self, node: Node, lo: int, hi: int, flags: int, rest: Rest) -> tuple[int, int] | None:
         op, (least, most, pattern) = node
         body: list[Node] = pattern.data
-        if op is _sre.MIN_REPEAT and most == _sre.MAXREPEAT and rest is not None and _every_char(body, flags):
-            tail = _flatten(rest)
-            if not _uses_groups(tail):
+        if op is _sre.MIN_REPEAT and most == _sre.MAXREPEAT and rest is not None and shape.every_char(body, flags):
+            tail = shape.flatten(rest)
+            if not shape.uses_groups(tail):
                 return self.lazy_to_rest(node, lo, hi, flags, least, tail)
-        if _fixed_chars(body) is not None and len(body) == 1:
+        if shape.fixed_chars(body) is not None and len(body) == 1:
             return self.run(node, lo, hi, flags)
         chain = self.chain(node, lo, hi, flags)
         if chain is not None:
@@ -540,7 +337,7 @@ class _Walk:
         _op, (least, most, body) = node
         one = self.reach.compile((id(node), flags, "char"), body.data, flags)
         run = self.reach.compile((id(node), flags, "run"), [(_sre.POSSESSIVE_REPEAT, (0, _sre.MAXREPEAT, body))], flags)
-        if one is None or run is None or (most == _sre.MAXREPEAT and _every_char(body.data, flags)):
+        if one is None or run is None or (most == _sre.MAXREPEAT and shape.every_char(body.data, flags)):
             raise _Open  # any character, no bound: it may run to the end
         match = run.match(self.text, hi, self.limit)  # reaching the limit is all that matters
         end = max(hi, min(match.end() if match else hi, hi + most))
@@ -557,7 +354,11 @@ class _Walk:
         one place: from each start there is one way on, which the regex engine follows."""
         _op, (least, most, body) = node
         shapes = self.reach.branches(body)
-        if shapes is None or hi - lo > _SPAN_STARTS or not _distinct(self.reach, [c for c, _ in shapes], flags):
+        if (
+            shapes is None
+            or hi - lo > _SPAN_STARTS
+            or not shape.distinct(self.reach.one_char, [c for c, _ in shapes], flags)
+        ):
             return None
         run = self.reach.compile((id(node), flags, "chain"), [(_sre.POSSESSIVE_REPEAT, (0, most, body))], flags)
         width = max(reads for _, reads in shapes)
@@ -591,78 +392,3 @@ class _Walk:
         # ends the attempt, so a lazy scan inside the rest stops as this one does).
         self.sequence(rest, lo + least, found.start(), flags, ())
         return None  # this way ends here, its reads counted; other branches still count
-
-
-def _branches(body: list[Node]) -> list[tuple[list[Node], int]] | None:
-    """A repeat body as branches of one-character nodes (and lookarounds of known width),
-    each with its characters and how far past its start it can read; or None."""
-    if len(body) == 1 and body[0][0] is _sre.SUBPATTERN and not body[0][1][1] and not body[0][1][2]:
-        body = body[0][1][3].data
-    if len(body) == 1 and body[0][0] is _sre.BRANCH:
-        branches = [branch.data for branch in body[0][1][1]]
-    else:
-        branches = [body]
-    shapes: list[tuple[list[Node], int]] = []
-    for branch in branches:
-        chars: list[Node] = []
-        reads = 0
-        for node in branch:
-            op, av = node
-            if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
-                chars.append(node)
-                reads += 1
-            elif op in (_sre.ASSERT, _sre.ASSERT_NOT) and not _uses_groups(av[1].data):
-                if av[0] == 1:
-                    ahead = av[1].getwidth()[1]
-                    if ahead >= _sre.MAXREPEAT:
-                        return None
-                    reads += ahead
-            else:
-                return None
-        if not chars:
-            return None
-        shapes.append((chars, reads))
-    return shapes
-
-
-def _members(node: Node) -> list[int] | None:
-    """The characters a node matches when it is a short explicit list, else None."""
-    op, av = node
-    if op is _sre.LITERAL:
-        return [av]
-    if op is _sre.IN:
-        chars: list[int] = []
-        for kind, item in av:
-            if kind is _sre.LITERAL:
-                chars.append(item)
-            elif kind is _sre.RANGE and item[1] - item[0] < 256:
-                chars.extend(range(item[0], item[1] + 1))
-            else:
-                return None
-        return chars
-    return None
-
-
-def _disjoint(reach: Reach, a: Node, b: Node, flags: int) -> bool:
-    for small, other in ((a, b), (b, a)):
-        members = _members(small)
-        if members is not None and flags & re.IGNORECASE and any(_cased(c) for c in members):
-            members = None  # under IGNORECASE a letter also matches its other cases
-        if members is not None:
-            test = reach.compile((id(other), flags, "char"), [other], flags)
-            return test is not None and not any(test.match(chr(c)) for c in members)
-    return False
-
-
-def _cased(code: int) -> bool:
-    char = chr(code)
-    return char.lower() != char or char.upper() != char
-
-
-def _distinct(reach: Reach, branches: list[list[Node]], flags: int) -> bool:
-    """Whether no two branches can match at the same place (so the repeat has one way on)."""
-    for i, first in enumerate(branches):
-        for second in branches[i + 1 :]:
-            if not any(_disjoint(reach, x, y, flags) for x, y in zip(first, second, strict=False)):
-                return False
-    return True
