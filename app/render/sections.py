@@ -200,17 +200,21 @@ class DrawnSection(Section):
     def __init__(self, span: Span, text: str, breaks: bool, code_theme: str) -> None:
         super().__init__(span, text, breaks, code_theme)
         self._drawing: Drawing | None = None
-        self._fed = ""
+        self._fed = False  # the drawing has the section's text as it stands
         self._counted = False
 
+    def update(self, span: Span, text: str) -> bool:
+        changed = super().update(span, text)
+        self._fed = self._fed and not changed
+        return changed
+
     def _feed(self) -> Drawing:
-        source = self._content()
         if self._drawing is None:
             self._drawing = self._make()
-            self._fed = ""
-        if source != self._fed:
-            self._set(self._drawing, source)
-            self._fed = source
+            self._fed = False
+        if not self._fed:
+            self._set(self._drawing, self._content())
+            self._fed = True
             self._counted = False
         return self._drawing
 
@@ -232,7 +236,7 @@ class DrawnSection(Section):
         return self._drawing.settled_rows(width) if self._drawing is not None and self._fed else 0
 
     def drop(self) -> None:
-        self._drawing, self._fed = None, ""
+        self._drawing, self._fed = None, False
 
     @property
     def holds_rows(self) -> bool:
@@ -291,6 +295,13 @@ class ParagraphSection(DrawnSection):
 
 
 class FenceSection(DrawnSection):
+    def update(self, span: Span, text: str) -> bool:
+        language = self.span.language
+        changed = super().update(span, text)
+        if span.language != language:  # the opening line was not complete when it was drawn
+            self.drop()
+        return changed
+
     def code_blocks(self) -> list[CodeText]:
         span = self.span
         code = self.text[span.code_start : span.code_end]
@@ -299,18 +310,26 @@ class FenceSection(DrawnSection):
         return [CodeText(span.language, code)]
 
     def _content(self) -> str:
-        return self.text[self.span.start : self.span.end]
+        return self.code_blocks()[0].code
 
     def _make(self) -> Drawing:
-        return _WholeDrawing(self.breaks, self.code_theme)
+        from app.render.code import CodeBlock  # Pygments loads with the first code block
+
+        return CodeBlock(self.span.language, self.code_theme, CONSOLE)
 
     def _set(self, drawing: Drawing, source: str) -> None:
-        drawing.set_source(source)  # type: ignore[attr-defined]
+        drawing.set_code(source)  # type: ignore[attr-defined]
 
 
-def _dedent(line: str, spaces: int) -> str:
-    stripped = line.lstrip(" ")
-    return line[min(spaces, len(line) - len(stripped)) :]
+def _dedent(line: str, indent: int) -> str:
+    """The line without up to `indent` columns of leading white space, as markdown-it takes
+    them off a fence's lines: a tab that reaches past them leaves its remaining columns as
+    spaces."""
+    column = index = 0
+    while index < len(line) and column < indent and line[index] in " \t":
+        column += 4 - column % 4 if line[index] == "\t" else 1
+        index += 1
+    return " " * (column - indent) + line[index:] if column > indent else line[index:]
 
 
 class TableSection(DrawnSection):
