@@ -4,6 +4,8 @@ with the rest of the file still applying)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +240,15 @@ def test_key_lines_skip_strings_and_comments() -> None:
         "keys.models.refresh": 13,
     }
 
+
+def test_reading_the_file_loads_neither_textual_nor_tomlkit(tmp_path: Path) -> None:
+    """Shell commands read the file too, and must start quickly."""
+    path = write(tmp_path, FULL)
+    code = (
+        "import sys; from app.cli import build_parser, read_config, settings_from;"
+        f"args = build_parser().parse_args(['--config', {str(path)!r}, 'models']);"
+        "settings_from(args, read_config(args));"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'textual', 'tomlkit', 'rich'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
