@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from app.app import OllamaTui, make_app
 from app.cli import build_parser, read_config, settings_from
 from app.screens.chat import ChatScreen
+from app.widgets.conversation_view import ConversationView
 from app.widgets.prompt_input import PromptInput
 
 COMMENTED = """\
@@ -194,3 +195,24 @@ async def test_new_conversations_start_with_the_files_options(ollama: FakeOllama
     ]
     assert sorted(saved.values()) == [(("temperature", 0.1),), (("temperature", 0.9),)]
 
+
+async def test_code_follows_the_theme(ollama: FakeOllama, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "textual-light"\n', encoding="utf-8")
+    ollama.enqueue(ChatScript(tokens=["```python\n", "x = 1\n", "```\n"]))
+    app = tui(ollama, tmp_path, path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        view = app.query_one(ConversationView)
+        assert view.code_theme == "friendly"
+        app.query_one(PromptInput).text = "code please"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.streaming is None and len(screen.turns) == 2)
+        light = [view.render_line(row) for row in range(view.size.height)]
+        app.theme = "dracula"
+        await wait_until(pilot, lambda: view.code_theme == "monokai")
+        await pilot.pause()
+        dark = [view.render_line(row) for row in range(view.size.height)]
+        row = next(index for index, strip in enumerate(light) if "x = 1" in strip.text)
+        backgrounds = {segment.style.bgcolor for segment in light[row] if segment.style and "1" in segment.text}
+        assert backgrounds != {segment.style.bgcolor for segment in dark[row] if segment.style and "1" in segment.text}

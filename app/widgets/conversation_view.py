@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,7 +26,11 @@ from textual.strip import Strip
 
 from app.conversation import Turn, TurnState
 from app.text import sanitize
+from app.themes import code_theme
 from app.widgets.turn_lines import TurnLines
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 KEEP_RENDERED = 100  # turns whose lines stay in memory; others keep only their height
 STRIPS_KEPT = 1000  # finished screen lines kept; a few screens' worth
@@ -102,6 +106,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._strips: dict[tuple[TurnLines, int], Strip] = {}
         self._rendered: dict[TurnLines, None] = {}  # turns holding lines, least recent first
         self.empty_text = ""  # a hint drawn while there are no turns
+        self._code_theme = code_theme(dark=True)
 
     # -- public API ---------------------------------------------------------------------
 
@@ -213,6 +218,24 @@ class ConversationView(ScrollView, can_focus=True):
         self.refresh()
         return True
 
+    @property
+    def code_theme(self) -> str:
+        """The Pygments style code is drawn in; it follows the app's theme (light or dark)."""
+        return self._code_theme
+
+    @code_theme.setter
+    def code_theme(self, name: str) -> None:
+        if name == self._code_theme:
+            return
+        self._code_theme = name
+        anchor = self._anchor()
+        for entry in self._entries:  # each turn draws again, with the new style, when next seen
+            entry.invalidate(self._width)
+        self._strips.clear()
+        self._stale = 0
+        self._settle(anchor)
+        self.refresh()
+
     def last_reply_text(self) -> str | None:
         """The raw text of the last assistant turn, for copying."""
         for entry in reversed(self._entries):
@@ -221,6 +244,13 @@ class ConversationView(ScrollView, can_focus=True):
         return None
 
     # -- Textual hooks ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._theme_changed(self.app.current_theme)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.code_theme = code_theme(theme.dark)
 
     def on_resize(self, event: events.Resize) -> None:
         width = self._viewport().width
@@ -470,7 +500,7 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _measure(self, index: int) -> None:
         entry = self._entries[index]
-        entry.measure(self._width)
+        entry.measure(self._width, self._code_theme)
         self._mark_stale(index)
         self._rendered.pop(entry, None)
         self._rendered[entry] = None
