@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ollama-tui",
         description="Chat with local models served by Ollama, full-screen in the terminal.",
         epilog="Environment: OLLAMA_HOST (server address, as Ollama's own clients read it), "
-        "OLLAMA_API_KEY (sent as a bearer token).",
+        "OLLAMA_API_KEY (sent as a bearer token). Settings file: `ollama-tui config path` says where it is; "
+        "a flag wins over the environment, which wins over the file.",
     )
     parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
     parser.add_argument(

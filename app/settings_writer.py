@@ -4,7 +4,8 @@ tomlkit edits the parsed document in place, so the person's comments, order and 
 they were and only the one value changes. The new text goes to a temporary file beside the old
 one, readable by its owner only, which then takes the old one's place in a single rename: a
 crash leaves the old file or the new one, never half of either. A file that does not parse is
-never rewritten: it is the person's to fix, and they would lose what they wrote.
+never rewritten: it is the person's to fix, and they would lose what they wrote; nor is one
+they made read-only.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def remember(path: Path, key: str, value: str) -> None:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise NotSaved(f"{path} cannot be read ({reason}), so {key} was not saved.") from None
+    if mode is not None and not mode & stat.S_IWUSR:
+        raise NotSaved(f"{path} is read-only, so {key} was not saved.")
     try:
         tomllib.loads(text)  # the same reading the app starts with
         document = tomlkit.parse(text)
