@@ -74,6 +74,8 @@ class OllamaTui(App[None]):
         if self.keymap:
             self.set_keymap(self.keymap)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for notice in self._notices:
+            _log.warning("Config file: %s", notice)
         if self._notices:
             self.notify("\n".join(self._notices), title="Config file", severity="warning", timeout=30)
 

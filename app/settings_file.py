@@ -121,7 +121,7 @@ def load(path: Path, *, named: bool = False) -> ConfigFile:
     """Read the config file at `path`. A missing file is no problem unless it was `named`
     (given on the command line), where it is most likely a typing mistake."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
     except FileNotFoundError:
         missing = (Problem(path, None, "", "no such file; using the defaults."),) if named else ()
         return ConfigFile(path, problems=missing)
@@ -185,15 +185,18 @@ class _Reader:
         for key in document:
             if key not in known:
                 self.problem(key, f"unknown setting{suggestion(key, known)}; ignored.")
-        values: dict[str, Any] = {
-            "host": self._host(),
-            "model": self._name("model"),
-            "theme": self._name("theme"),
-            "options": self._options(),
-            "keymap": self._keymap(),
-            "sections": self._sections(),
-        }
-        return ConfigFile(self.path, True, **values, problems=tuple(self.problems), lines=tuple(self.lines.items()))
+        return ConfigFile(
+            self.path,
+            True,
+            host=self._host(),
+            model=self._name("model"),
+            theme=self._name("theme"),
+            options=self._options(),
+            keymap=self._keymap(),
+            sections=self._sections(),
+            problems=tuple(self.problems),  # evaluated last: after every check above added its own
+            lines=tuple(self.lines.items()),
+        )
 
     def _host(self) -> str | None:
         value = self.document.get("host")
@@ -253,9 +256,9 @@ class _Reader:
                 keymap[name] = keys.parse_keys(value)
             except ValueError as error:
                 self.problem(key, f"{error}; ignored.")
-        for name, other in keys.clashes(keymap).items():
-            self.problem(f"keys.{name}", f"{keymap[name]} is already {other}'s key; ignored.")
         clashing = keys.clashes(keymap)
+        for name, other in clashing.items():
+            self.problem(f"keys.{name}", f"{keymap[name]} is already {other}'s key; ignored.")
         return tuple((name, value) for name, value in keymap.items() if name not in clashing)
 
     def _sections(self) -> tuple[tuple[str, object], ...]:

@@ -17,10 +17,9 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-import tomlkit
-import tomlkit.exceptions
-
 from app.paths import make_private_dir
+
+BOM = "\ufeff"
 
 
 class NotSaved(Exception):
@@ -30,6 +29,9 @@ class NotSaved(Exception):
 def remember(path: Path, key: str, value: str) -> None:
     """Set top-level `key` to `value` in the file at `path`, creating it if need be.
     Raises NotSaved."""
+    import tomlkit  # 17 ms to import, for a write that happens when a person changes a theme
+    import tomlkit.exceptions
+
     target = path.resolve()  # a config file linked from elsewhere stays a link: write its target
     try:
         text = target.read_bytes().decode("utf-8")
@@ -41,6 +43,8 @@ def remember(path: Path, key: str, value: str) -> None:
         raise NotSaved(f"{path} cannot be read ({reason}), so {key} was not saved.") from None
     if mode is not None and not mode & stat.S_IWUSR:
         raise NotSaved(f"{path} is read-only, so {key} was not saved.")
+    mark = BOM if text.startswith(BOM) else ""  # kept, as the editor that wrote it wants
+    text = text.removeprefix(BOM)
     try:
         tomllib.loads(text)  # the same reading the app starts with
         document = tomlkit.parse(text)
@@ -58,7 +62,7 @@ def remember(path: Path, key: str, value: str) -> None:
             raise ValueError(key)
     except (tomllib.TOMLDecodeError, ValueError):  # tomlkit made something else: keep the old file
         raise NotSaved(f"{path}: {key} could not be written without changing the rest; it was not saved.") from None
-    _replace(target, new, mode, path)
+    _replace(target, mark + new, mode, path)
 
 
 def _replace(target: Path, text: str, mode: int | None, shown: Path) -> None:

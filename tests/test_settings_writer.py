@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.settings_file import load
 from app.settings_writer import NotSaved, remember
 
 
@@ -72,3 +73,11 @@ def test_a_new_file_and_folder_are_private(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == 'theme = "nord"\n'
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert {stat.S_IMODE(folder.stat().st_mode) for folder in (path.parent, path.parent.parent)} == {0o700}
+
+
+def test_a_byte_order_mark_is_read_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'\xef\xbb\xbftheme = "nord"\nmodel = "qwen3:4b"\n')
+    assert load(path).model == "qwen3:4b" and load(path).problems == ()
+    remember(path, "theme", "dracula")
+    assert path.read_bytes() == b'\xef\xbb\xbftheme = "dracula"\nmodel = "qwen3:4b"\n'
