@@ -1,12 +1,18 @@
-"""The App: theme, stylesheets and wiring. Behaviour lives in the screens and widgets."""
+"""The App: theme, stylesheets, keys and wiring. Behaviour lives in the screens and widgets.
+
+The config file's theme and `[keys]` apply here; a theme chosen in the command palette is
+written back to the file. The file's problems are shown once the screen is up.
+"""
 
 from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -15,11 +21,14 @@ from app.client import OllamaClient
 from app.config import Settings
 from app.paths import STYLES_DIR
 from app.screens.chat import ChatScreen
+from app.settings_file import theme_problem
+from app.settings_writer import NotSaved, remember
 from app.store import Store, StoreError
 from app.store_writer import StoreWriter
 from app.text import sanitize
 
 if TYPE_CHECKING:
+    from textual.theme import Theme
     from textual.types import CSSPathType  # only for the annotation: textual.types imports several widgets
 
 _log = logging.getLogger(__name__)
@@ -29,8 +38,20 @@ STORE_ERROR_REPEAT_SECONDS = 60.0  # a failing disk is said once a minute, not o
 class OllamaTui(App[None]):
     TITLE = "ollama-tui"
     CSS_PATH: ClassVar[CSSPathType] = [STYLES_DIR / "app.tcss", STYLES_DIR / "chat.tcss", STYLES_DIR / "models.tcss"]
-    ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    # Ids name the bindings for [keys] (app/keys.py); declaring the palette's own binding
+    # gives it one too, and Textual then adds no other.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Palette",
+            show=False,
+            priority=True,
+            id="command_palette",
+            tooltip="the command palette: themes, keys, quit",
+        ),
+    ]
 
     def __init__(self, settings: Settings, client: OllamaClient, store: Store) -> None:
         super().__init__()
@@ -39,6 +60,24 @@ class OllamaTui(App[None]):
         self.store = store
         self.writer = StoreWriter(store, self._store_error)
         self._store_error_shown = -STORE_ERROR_REPEAT_SECONDS
+        self.keymap: dict[str, str] = dict(settings.keymap)  # action name -> keys, as [keys] set them
+        config = settings.config
+        self._notices = [str(problem) for problem in config.problems] if config else []
+        if problem := theme_problem(config, self.available_themes):
+            self._notices.append(str(problem))
+        elif settings.theme in self.available_themes:
+            self.theme = settings.theme
+        self._saved_theme = self.theme  # what the file says, or would: only a change is written
+        self._saving = threading.Lock()  # one write at a time, each of the latest theme
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for notice in self._notices:
+            _log.warning("Config file: %s", notice)
+        if self._notices:
+            self.notify("\n".join(self._notices), title="Config file", severity="warning", timeout=30)
 
     def on_ready(self) -> None:
         # Rendered lines are many small long-lived objects: a full collection over them took
@@ -50,6 +89,27 @@ class OllamaTui(App[None]):
         gc.freeze()
         gc.set_threshold(700, 10, 100)
         gc.enable()
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if self.settings.config is not None and theme.name != self._saved_theme:
+            self._save_theme()
+
+    @work(thread=True, group="config")
+    def _save_theme(self) -> None:
+        """Remember the theme in the config file, off the UI thread (it waits for the disk).
+        Writes are one at a time, each of the theme in use by then, so the last choice stays."""
+        assert self.settings.config is not None
+        with self._saving:
+            name = self.theme
+            if name == self._saved_theme:
+                return
+            try:
+                remember(self.settings.config.path, "theme", name)
+            except NotSaved as error:
+                _log.warning("Theme not saved: %s", error)
+                self.call_from_thread(self.notify, str(error), title="Config file", severity="error", timeout=15)
+                return
+            self._saved_theme = name
 
     def get_default_screen(self) -> ChatScreen:
         return ChatScreen(self.settings, self.client, self.writer)

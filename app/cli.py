@@ -10,10 +10,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from app import __version__, debug_log, oneshot_cli, sessions_cli
+from app import __version__, config_cli, debug_log, oneshot_cli, sessions_cli, settings_file
 from app.config import Settings
-from app.host import parse_host, split_credentials
-from app.paths import default_data_dir
+from app.host import split_credentials
+from app.paths import default_config_path, default_data_dir
+from app.precedence import resolve
+from app.settings_file import ConfigFile
 from app.store import Store
 
 
@@ -22,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ollama-tui",
         description="Chat with local models served by Ollama, full-screen in the terminal.",
         epilog="Environment: OLLAMA_HOST (server address, as Ollama's own clients read it), "
-        "OLLAMA_API_KEY (sent as a bearer token).",
+        "OLLAMA_API_KEY (sent as a bearer token). Settings file: `ollama-tui config path` says where it is; "
+        "a flag wins over the environment, which wins over the file.",
     )
     parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
     parser.add_argument(
@@ -33,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--data-dir", metavar="PATH", type=Path, help=f"where conversations are kept (default: {default_data_dir()})"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", type=Path, help=f"the config file to read (default: {default_config_path()})"
     )
     log_file = debug_log.default_log_dir() / debug_log.LOG_NAME
     parser.add_argument(
@@ -47,29 +53,34 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sessions_cli.register(commands)
     oneshot_cli.register(commands)
+    config_cli.register(commands)
     return parser
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    """Raises ValueError (a sentence without credentials) for a host that cannot be used."""
-    return Settings(
-        host=parse_host(args.host if args.host is not None else os.environ.get("OLLAMA_HOST")),
-        model=args.model,
-        data_dir=args.data_dir or default_data_dir(),
-        api_key=os.environ.get("OLLAMA_API_KEY") or None,
-        continue_last=args.continue_last,
-        session_id=args.session,
-    )
+def settings_from(args: argparse.Namespace, config: ConfigFile | None = None) -> Settings:
+    """The run's settings: flag, then environment, then `config`, then the default.
+    Raises ValueError (a sentence without credentials) for a host that cannot be used."""
+    return resolve(args, os.environ, config).settings
+
+
+def read_config(args: argparse.Namespace) -> ConfigFile:
+    return settings_file.load(args.config or default_config_path(), named=args.config is not None)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    config = read_config(args)
     try:
-        settings = settings_from(args)
+        settings = settings_from(args, config)
     except ValueError as error:
         parser.error(str(error))
     _start_log(args, settings)
+    if args.command is not None:  # the app shows them itself, once it is on screen
+        for problem in config.problems:
+            print(f"ollama-tui: {problem}", file=sys.stderr)
+    if args.command == "config":
+        return config_cli.run(args, config)
     if args.command in oneshot_cli.COMMANDS:
         return oneshot_cli.run(args, settings)
     if args.command == "sessions":

@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--model",
         dest="ask_model",
         metavar="NAME",
-        help="default: the last model used, else the first one installed",
+        help="default: the config file's model, else the last one used, else the first one installed",
     )
     ask.add_argument("--system", metavar="TEXT", help="system prompt (default: the model's own)")
     ask.add_argument("--json", action="store_true", help="ask for the answer as JSON")
@@ -108,7 +108,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> None:
     # stdin is read before the event loop starts, so Ctrl+C during the read stops at once.
     question = _Question(
         _prompt(" ".join(args.prompt), _piped_text()),
-        args.ask_model or settings.model,
+        args.ask_model or settings.model or settings.default_model,
         args.system,
         args.json,
     )

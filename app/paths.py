@@ -1,12 +1,13 @@
-"""Where things live: the user data directory and the stylesheets."""
+"""Where things live: the user data and config directories, and the stylesheets."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from platformdirs import user_config_dir, user_data_dir
 
 APP_NAME = "ollama-tui"
+CONFIG_NAME = "config.toml"
 
 # Installed from a wheel the stylesheets are the `app.styles` package; in a source checkout they
 # are the top-level `styles/` folder beside `app/`.
@@ -29,3 +30,8 @@ def make_private_dir(directory: Path) -> None:
         except FileExistsError:  # made meanwhile by someone else: theirs to keep
             continue
         folder.chmod(0o700)
+
+
+def default_config_path() -> Path:
+    """The config file in the user config directory (`XDG_CONFIG_HOME` moves it on Linux)."""
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / CONFIG_NAME

@@ -141,6 +141,17 @@ def chat_screen(pilot) -> ChatScreen:
 
 def conversation(server: FakeOllama, data_dir: Path) -> Scene:
     """Mid-conversation: Markdown with a table, a list and code, replies from two models."""
+    return seeded_conversation(server, data_dir)
+
+
+def light_theme(server: FakeOllama, data_dir: Path) -> Scene:
+    """The same conversation in a light theme (textual-light, as `theme` in the config file
+    sets it): bars, headers and notes take the theme's colours, and the code block is
+    highlighted in a light Pygments style (friendly) rather than monokai's dark one."""
+    return seeded_conversation(server, data_dir, theme="textual-light")
+
+
+def seeded_conversation(server: FakeOllama, data_dir: Path, **settings: Any) -> Scene:
     session = seed(data_dir)
 
     async def run_before(pilot) -> None:
@@ -149,7 +160,7 @@ def conversation(server: FakeOllama, data_dir: Path) -> Scene:
             pilot, lambda: screen.models and screen.turns and pilot.app.query_one("#conversations").option_count == 3
         )
 
-    return Scene(build(server, data_dir, session_id=session), run_before)
+    return Scene(build(server, data_dir, session_id=session, **settings), run_before)
 
 
 def arriving(server: FakeOllama, data_dir: Path, question: str, reply: str, upto: str) -> Scene:
@@ -273,6 +284,7 @@ def settings(server: FakeOllama, data_dir: Path) -> Scene:
 
 SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "chat": conversation,
+    "light-theme": light_theme,
     "streaming": streaming,
     "long-reply": long_reply,
     "server-down": server_down,

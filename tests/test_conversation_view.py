@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 
 from app.conversation import Turn, TurnState
 from app.protocol import ChatStats
+from app.render.markdown import CODE_THEME
 from app.render.message import MessageRenderer
 from app.widgets import conversation_layout, turn_lines
 from app.widgets.conversation_view import ConversationView
@@ -300,8 +301,8 @@ async def test_a_huge_conversation_opens_drawing_only_its_end(monkeypatch) -> No
     drawn: list[MessageRenderer] = []
 
     class Counted(MessageRenderer):
-        def __init__(self, breaks: bool = False) -> None:
-            super().__init__(breaks=breaks)
+        def __init__(self, code_theme: str = CODE_THEME, breaks: bool = False) -> None:
+            super().__init__(code_theme, breaks)
             drawn.append(self)
 
     monkeypatch.setattr(turn_lines, "MessageRenderer", Counted)
@@ -323,8 +324,8 @@ async def test_turns_far_away_let_go_of_their_lines(monkeypatch) -> None:
     alive: weakref.WeakSet[MessageRenderer] = weakref.WeakSet()
 
     class Tracked(MessageRenderer):
-        def __init__(self, breaks: bool = False) -> None:
-            super().__init__(breaks=breaks)
+        def __init__(self, code_theme: str = CODE_THEME, breaks: bool = False) -> None:
+            super().__init__(code_theme, breaks)
             alive.add(self)
 
     monkeypatch.setattr(turn_lines, "MessageRenderer", Tracked)

@@ -37,6 +37,7 @@ from app.config import (
 )
 from app.conversation import Turn, TurnState
 from app.export import export_text, free_path, write_export
+from app.keys import with_ids
 from app.messages import ReplyChunk, ReplyEnded, ReplyWaiting, ServerStatus
 from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo, same_model
 from app.screens.dialogs import AskText, Confirm
@@ -66,7 +67,7 @@ IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RI
 
 
 class ChatScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
         # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
         Binding("ctrl+c", "stop_reply", "Stop", show=False, priority=True),
@@ -93,7 +94,7 @@ class ChatScreen(Screen[None]):
             "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"
         ),
         Binding("f1", "help", "Help", tooltip="this help"),
-    ]
+    ])  # fmt: skip
 
     def __init__(self, settings: Settings, client: OllamaClient, writer: StoreWriter) -> None:
         super().__init__()
@@ -111,7 +112,7 @@ class ChatScreen(Screen[None]):
         self._poke = asyncio.Event()  # wakes the server watcher early
         self._last_checkpoint = 0.0
         self._model_override = settings.model  # --model wins over the first conversation's own
-        self.options = ChatOptions()  # the open conversation's settings
+        self.options = settings.chat_defaults  # the open conversation's settings
         self.details: dict[str, ModelDetails] = {}  # /api/show per model: capabilities, window
         self.windows: dict[str, int] = {}  # context window each model was loaded with (/api/ps)
         self.images: list[tuple[str, str]] = []  # (file name, base64) for the next message
@@ -159,7 +160,11 @@ class ChatScreen(Screen[None]):
             elif self.settings.continue_last:
                 info = self.store.latest()
             self.model = (
-                self.settings.model or (info.model if info else "") or self.store.get_setting("last_model") or ""
+                self.settings.model
+                or (info.model if info else "")
+                or self.settings.default_model
+                or self.store.get_setting("last_model")
+                or ""
             )
         except StoreError as error:
             self._store_failed(error)
@@ -192,7 +197,7 @@ class ChatScreen(Screen[None]):
     def action_new_conversation(self) -> None:
         self.action_stop()
         self.conversation, self.turns, self.editing = None, [], None
-        self.options, self.images, self._context_warned = ChatOptions(), [], False
+        self.options, self.images, self._context_warned = self.settings.chat_defaults, [], False
         self.query_one(ConversationView).clear()
         self.show_context(None)
         self.query_one(PromptInput).focus()

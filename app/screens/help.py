@@ -1,7 +1,9 @@
-"""The help dialog: slash commands (from the command table) and the keys of the chat screen."""
+"""The help dialog: slash commands (from the command table) and the keys of the chat screen,
+as `[keys]` in the config file set them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -11,19 +13,27 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
 from app.commands import COMMANDS
+from app.keys import BY_NAME
 
-EXTRA_KEYS = (
-    ("Enter", "send the message"),
-    ("`\\` then Enter, Ctrl+J", "new line in the message, in every terminal (pasting multi-line text works too)"),
+# (keys, or the actions whose keys they are, the place they work in, what they do)
+EXTRA_KEYS: tuple[tuple[str | tuple[str, ...], str, str], ...] = (
+    ("Enter", "", "send the message"),
+    ("`\\` then Enter, Ctrl+J", "", "new line in the message, in every terminal (pasting multi-line text works too)"),
     (
         "Alt+Enter, Shift+Enter",
+        "",
         "new line too, in terminals that report them (kitty keyboard protocol); elsewhere, tmux included, they send",
     ),
-    ("Up (in an empty input)", "bring back your last message, to send again or change"),
-    ("Ctrl+C (while a reply arrives)", "stop it, as in ollama run"),
-    ("I, P, D, R (in the model picker)", "model details, pull a model, delete a model, refresh the list"),
-    ("R, D (in the conversation list)", "rename, delete"),
-    ("Ctrl+Q", "quit"),
+    ("Up", " (in an empty input)", "bring back your last message, to send again or change"),
+    (("stop_reply",), " (while a reply arrives)", "stop it, as in ollama run"),
+    (
+        ("models.info", "models.pull", "models.delete", "models.refresh"),
+        " (in the model picker)",
+        "model details, pull a model, delete a model, refresh the list",
+    ),
+    (("conversations.rename", "conversations.delete"), " (in the conversation list)", "rename, delete"),
+    (("command_palette",), "", "the command palette: change the theme, see all keys"),
+    (("quit",), "", "quit"),
 )
 
 
@@ -36,15 +46,23 @@ def key_name(keys: str) -> str:
     return ", ".join(names).replace("Escape", "Esc")
 
 
-def help_text(bindings: list[BindingType]) -> str:
+def help_text(bindings: list[BindingType], keymap: Mapping[str, str] | None = None) -> str:
+    """The help as Markdown; `keymap` (action name -> keys) says which keys were moved."""
+    keymap = keymap or {}
+
+    def keys(names: str | tuple[str, ...]) -> str:
+        if isinstance(names, str):
+            return names
+        return ", ".join(key_name(keymap.get(name) or BY_NAME[name].keys) for name in names)
+
     rows = ["# ollama-tui help", "", "| Command | What it does |", "|---|---|"]
     for command in COMMANDS:
         names = ", ".join(f"`{name}{' ' + command.usage if command.usage else ''}`" for name in command.names[:2])
         rows.append(f"| {names} | {command.summary} |")
     rows += ["", "| Key | What it does |", "|---|---|"]
-    rows += [f"| {key} | {what} |" for key, what in EXTRA_KEYS]
+    rows += [f"| {keys(names)}{where} | {what} |" for names, where, what in EXTRA_KEYS]
     rows += [
-        f"| {key_name(binding.key)} | {binding.tooltip or binding.description} |"
+        f"| {key_name(keymap.get(binding.id or '') or binding.key)} | {binding.tooltip or binding.description} |"
         for binding in bindings
         if isinstance(binding, Binding) and binding.description
     ]
@@ -56,8 +74,9 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[BindingType]) -> None:
         super().__init__()
-        self.text = help_text(bindings)
+        self._chat_bindings = bindings
 
     def compose(self) -> ComposeResult:
+        keymap: Mapping[str, str] = getattr(self.app, "keymap", {})  # the app's [keys], where it has them
         with VerticalScroll(id="help-body"):
-            yield Markdown(self.text)
+            yield Markdown(help_text(self._chat_bindings, keymap))

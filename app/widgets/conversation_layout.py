@@ -17,6 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from app.conversation import Turn, TurnState
+from app.render.markdown import CODE_THEME
 from app.widgets.turn_lines import TurnLines
 
 KEEP_RENDERED = 100  # turns whose lines stay in memory; others keep only their height
@@ -57,6 +58,7 @@ class LaidOutTurns(ScrollView):
         self._strips: dict[tuple[TurnLines, int], Strip] = {}
         self._rendered: dict[TurnLines, None] = {}  # turns holding lines, least recent first
         self.empty_text = ""  # a hint drawn while there are no turns
+        self._code_theme = CODE_THEME  # the Pygments style code is drawn in
 
     @property
     def following(self) -> bool:
@@ -218,7 +220,7 @@ class LaidOutTurns(ScrollView):
 
     def _measure(self, index: int) -> None:
         entry = self._entries[index]
-        entry.measure(self._width)
+        entry.measure(self._width, self._code_theme)
         self._mark_stale(index)
         self._rendered.pop(entry, None)
         self._rendered[entry] = None

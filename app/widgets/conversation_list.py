@@ -41,9 +41,9 @@ def short_date(moment: float, now: float | None = None) -> str:
 class ConversationList(OptionList):
     """Posts `Chosen`, `RenameAsked` and `DeleteAsked`; the screen does the work."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "rename", "Rename"),
-        Binding("d,delete", "delete", "Delete"),
+    BINDINGS: ClassVar[list[BindingType]] = [  # ids: the names [keys] uses (app/keys.py)
+        Binding("r", "rename", "Rename", id="conversations.rename"),
+        Binding("d,delete", "delete", "Delete", id="conversations.delete"),
     ]
 
     @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,9 +28,13 @@ from textual.strip import Strip
 from app.conversation import Turn
 from app.render.sections import CodeText
 from app.text import sanitize
+from app.themes import code_theme
 from app.widgets.conversation_layout import Anchor, LaidOutTurns
 from app.widgets.selection_text import highlight, selected_text
 from app.widgets.turn_lines import GUTTER, TurnLines
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 STRIPS_KEPT = 1000  # finished screen lines kept; a few screens' worth
 
@@ -208,6 +212,24 @@ class ConversationView(LaidOutTurns, can_focus=True):
         return True
 
     @property
+    def code_theme(self) -> str:
+        """The Pygments style code is drawn in; it follows the app's theme (light or dark)."""
+        return self._code_theme
+
+    @code_theme.setter
+    def code_theme(self, name: str) -> None:
+        if name == self._code_theme:
+            return
+        self._code_theme = name
+        anchor = self._anchor()
+        for entry in self._entries:  # each turn draws again, with the new style, when next seen
+            entry.invalidate(self._width)
+        self._strips.clear()
+        self._stale = 0
+        self._settle(anchor)
+        self.refresh()
+
+    @property
     def cursor_turn(self) -> Turn | None:
         return self._cursor.turn if self._cursor is not None else None
 
@@ -237,6 +259,13 @@ class ConversationView(LaidOutTurns, can_focus=True):
             self.toggle_thinking(entry.turn)
         elif (code := entry.code_label_at(row)) is not None:
             self.post_message(self.CopyRequested(entry.turn, code))
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._theme_changed(self.app.current_theme)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.code_theme = code_theme(theme.dark)
 
     def on_focus(self) -> None:
         """The message cursor starts on the last message on screen."""

@@ -23,11 +23,11 @@ class ModelPicker(OptionList):
     """Lists models; choosing one posts `ModelPicker.Chosen`, its keys post `Asked`, and
     gaining focus posts `Refresh`. The screen decides what follows."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "ask('info')", "Info"),
-        Binding("p", "ask('pull')", "Pull"),
-        Binding("d,delete", "ask('rm')", "Delete"),
-        Binding("r", "refresh", "Refresh"),
+    BINDINGS: ClassVar[list[BindingType]] = [  # ids: the names [keys] uses (app/keys.py)
+        Binding("i", "ask('info')", "Info", id="models.info"),
+        Binding("p", "ask('pull')", "Pull", id="models.pull"),
+        Binding("d,delete", "ask('rm')", "Delete", id="models.delete"),
+        Binding("r", "refresh", "Refresh", id="models.refresh"),
     ]
 
     @dataclass

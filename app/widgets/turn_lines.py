@@ -12,6 +12,7 @@ from textual.strip import Strip
 
 from app.conversation import Turn, TurnState
 from app.render.console import estimate_rows, render_plain
+from app.render.markdown import CODE_THEME
 from app.render.message import MessageRenderer
 from app.render.sections import CodeText
 from app.text import sanitize
@@ -113,15 +114,16 @@ class TurnLines:
         self._notes = []
         self._thinking = None
 
-    def measure(self, width: int) -> None:
-        """Render the turn (incrementally: the renderer keeps what did not change)."""
+    def measure(self, width: int, code_theme: str = CODE_THEME) -> None:
+        """Render the turn (incrementally: the renderer keeps what did not change); code in
+        the Pygments style `code_theme`."""
         body_width = content_width(width)
-        if self._body is None:
+        if self._body is None or self._body.code_theme != code_theme:
             # What a person typed keeps its line breaks: a pasted log stays line by line.
-            self._body = MessageRenderer(breaks=self.turn.role == "user")
+            self._body = MessageRenderer(code_theme=code_theme, breaks=self.turn.role == "user")
         self._body.update(self.turn.content)
         self._body_rows = self._body.height(body_width)
-        self._measure_thinking(body_width, self._body_rows)
+        self._measure_thinking(body_width, self._body_rows, code_theme)
         self._notes = self._make_notes(body_width)
         self._set_height()
         self.measured = True
@@ -163,7 +165,7 @@ class TurnLines:
             return head + self._body.row_of((first, second))
         return head + self._body_rows + first
 
-    def _measure_thinking(self, width: int, body_height: int) -> None:
+    def _measure_thinking(self, width: int, body_height: int, code_theme: str) -> None:
         thinking = self.turn.thinking
         if not thinking:
             self._thinking, self._thinking_rows = None, 0
@@ -178,8 +180,8 @@ class TurnLines:
         if not unfolded:
             self._thinking = None  # folded: no need to keep rendering it as it grows
             return
-        if self._thinking is None:
-            self._thinking = MessageRenderer()
+        if self._thinking is None or self._thinking.code_theme != code_theme:
+            self._thinking = MessageRenderer(code_theme=code_theme)
         self._thinking.update(thinking)
         self._thinking_rows += self._thinking.measure_all(width - THINKING_INDENT) + (body_height > 0)
 
