@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.protocol import ChatMessage, ChatStats
-from app.store import ConversationInfo
 from app.text import sanitize
 
 FORMAT = "ollama-tui-conversation"

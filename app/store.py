@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+# ConversationInfo is also imported from here by code written before it moved.
+from app.conversation import ConversationInfo as ConversationInfo
 from app.conversation import Turn, TurnState
 from app.paths import make_private_dir
 from app.protocol import ChatStats
@@ -145,18 +147,6 @@ _WORD = re.compile(r"[^\W_]+")
 
 class StoreError(Exception):
     """A database failure, described in one sentence for the person using the app."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationInfo:
-    id: int
-    title: str
-    created_at: float
-    updated_at: float  # time of the last message change; renames do not reorder the list
-    model: str
-    system: str = ""
-    options: tuple[tuple[str, Any], ...] = ()
-    message_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

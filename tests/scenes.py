@@ -27,12 +27,12 @@ from app.app import OllamaTui, make_app
 from app.chat_options import ChatOptions, apply_set
 from app.client import OllamaClient
 from app.config import DEFAULT_HOST, Settings
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.protocol import ChatStats
 from app.screens.chat import ChatScreen
 from app.screens.pull import PullScreen, PullSnapshot
 from app.screens.settings import SettingsScreen
-from app.store import ConversationInfo, Store
+from app.store import Store
 from app.widgets.prompt_input import PromptInput
 
 SIZE = (110, 34)

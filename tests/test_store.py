@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.protocol import ChatStats
 from app.store import (
     DB_NAME,
     INTERRUPTED_ERROR,
     SCHEMA_VERSION,
-    ConversationInfo,
     Store,
     StoreError,
 )

@@ -35,12 +35,12 @@ from app.config import (
     STALE_STREAM_SECONDS,
     Settings,
 )
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.export import export_text, free_path, write_export
 from app.messages import ReplyChunk, ReplyEnded, ReplyWaiting, ServerStatus
 from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo, same_model
 from app.screens.dialogs import AskText, Confirm
-from app.store import INTERRUPTED_ERROR, ConversationInfo, SearchHit, StoreError
+from app.store import INTERRUPTED_ERROR, SearchHit, StoreError
 from app.store_writer import StoreWriter
 from app.tables import format_table, running_rows
 from app.text import human_size, sanitize
