@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from typing import ClassVar
 
 from conftest import following
 from rich.color import Color
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.types import CSSPathType
 
 from app.conversation import Turn, TurnState
+from app.paths import STYLES_DIR
 from app.protocol import ChatStats
 from app.render.message import MessageRenderer
 from app.widgets import conversation_view, turn_lines
@@ -22,6 +25,8 @@ SIZE = (80, 24)
 
 
 class Host(App[None]):
+    CSS_PATH: ClassVar[CSSPathType] = [STYLES_DIR / "chat.tcss"]  # the view's colours and scrollbar
+
     def compose(self) -> ComposeResult:
         yield ConversationView()
 

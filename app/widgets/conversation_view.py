@@ -59,25 +59,6 @@ class ConversationView(ScrollView, can_focus=True):
     }
 
     ALLOW_SELECT = False  # no selection support yet: copy goes through last_reply_text()
-    DEFAULT_CSS = """
-    ConversationView {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: scroll;  /* always there: the text width never flips with the content */
-        scrollbar-size-vertical: 1;
-        &:focus { background-tint: $foreground 5%; }
-        & > .conversation-view--user-bar { color: $accent; }
-        & > .conversation-view--user-header { color: $accent; text-style: bold; }
-        & > .conversation-view--assistant-bar { color: $primary; }
-        & > .conversation-view--assistant-header { color: $primary; text-style: bold; }
-        & > .conversation-view--error { color: $error; }
-        & > .conversation-view--warning { color: $warning; }
-        & > .conversation-view--dim { color: $text-muted; }
-        & > .conversation-view--thinking { color: $text-muted; }
-        & > .conversation-view--thinking-title { color: $text-muted; text-style: bold; }
-    }
-    """
 
     def __init__(
         self,
