@@ -423,6 +423,17 @@ async def test_ctrl_c_stops_a_reply_like_ollama_run(ollama: FakeOllama, make_tui
         assert app.is_running
 
 
+async def test_ctrl_c_with_nothing_arriving_says_how_to_quit(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: "to quit the app" in screen_text(app))
+        assert [note.message for note in app._notifications] == ["Press Ctrl+Q to quit the app."]
+        assert "Press Ctrl+Q to quit the app." in screen_text(app) and "[b]" not in screen_text(app)
+        assert app.is_running
+
+
 async def test_stop_during_the_save_still_ends_the_reply(
     ollama: FakeOllama, make_tui: MakeTui, monkeypatch: pytest.MonkeyPatch
 ) -> None:

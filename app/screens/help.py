@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
 from app.commands import COMMANDS
+from app.text import key_name
 
 EXTRA_KEYS = (
     ("Enter", "send the message"),
@@ -21,15 +22,6 @@ EXTRA_KEYS = (
     ("R, D (in the conversation list)", "rename, delete"),
     ("Ctrl+Q", "quit"),
 )
-
-
-def key_name(keys: str) -> str:
-    """`ctrl+n,f1` → `Ctrl+N, F1`."""
-    names = (
-        "+".join(part.upper() if len(part) == 1 else part.capitalize() for part in key.split("+"))
-        for key in keys.split(",")
-    )
-    return ", ".join(names).replace("Escape", "Esc")
 
 
 def help_text(bindings: list[BindingType]) -> str:
