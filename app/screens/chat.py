@@ -11,8 +11,9 @@ import base64
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -23,14 +24,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from app import streaming
 from app.chat_options import ChatOptions, apply_set, describe
 from app.client import OllamaClient, OllamaError, OllamaUnreachable
 from app.commands import parse
 from app.config import (
     CHECKPOINT_SECONDS,
-    FLUSH_SECONDS,
     HEALTH_SECONDS,
-    IDLE_NOTE_SECONDS,
     RECONNECT_SECONDS,
     STALE_STREAM_SECONDS,
     Settings,
@@ -42,6 +42,7 @@ from app.protocol import ChatRequest, ChatStats, ModelDetails, ModelInfo, same_m
 from app.screens.dialogs import AskText, Confirm
 from app.store import INTERRUPTED_ERROR, SearchHit, StoreError
 from app.store_writer import StoreWriter
+from app.streaming import ReplyOutcome, finish
 from app.tables import format_table, running_rows
 from app.text import human_size, sanitize
 from app.widgets.context_meter import ContextMeter, context_fraction, context_limit, context_used
@@ -476,46 +477,9 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="chat")
     async def stream_reply(self, request: ChatRequest, user: Turn | None, reply: Turn) -> None:
-        content: list[str] = []
-        thinking: list[str] = []
-        started = last_text = time.monotonic()
-        shown_idle = 0
-
-        def flush() -> None:
-            nonlocal last_text, shown_idle
-            now = time.monotonic()
-            if content or thinking:
-                self.post_message(ReplyChunk(reply, "".join(content), "".join(thinking)))
-                content.clear()
-                thinking.clear()
-                last_text, shown_idle = now, 0
-            elif (idle := int(now - last_text)) >= IDLE_NOTE_SECONDS and idle != shown_idle:
-                shown_idle = idle  # a long gap is shown, updated each second, so a stall is visible
-                waiting = "waiting for the model" if last_text == started else "no new text for"
-                self.post_message(ReplyWaiting(reply, f"{waiting} {idle} s… (Esc stops)"))
-
-        ended = ReplyEnded(reply, stopped=True)
-        # Text reaches the view at most FLUSH_SECONDS apart however fast it arrives: at once
-        # when the last update is that old (the first token shows as soon as it comes), else
-        # from the timer, which also catches text left when the stream goes quiet.
-        timer = self.set_interval(FLUSH_SECONDS, flush)
-        try:  # the save too: a Stop during it must still end the reply
-            await self._save_before_request(user, reply)
-            async for batch in self.client.chat_batches(request):
-                for chunk in batch:
-                    content.append(chunk.content)
-                    if chunk.thinking:
-                        thinking.append(chunk.thinking)
-                    if chunk.done:
-                        ended = ReplyEnded(reply, stats=chunk.stats)
-                if time.monotonic() - last_text >= FLUSH_SECONDS or last_text == started:
-                    flush()
-        except OllamaError as error:
-            ended = ReplyEnded(reply, error=str(error), unreachable=isinstance(error, OllamaUnreachable))
-        finally:  # on Stop (cancellation) too: keep what arrived, then say how it ended
-            timer.stop()
-            flush()
-            self.post_message(ended)
+        """Cancelling this worker (the "chat" group) is Stop."""
+        save = partial(self._save_before_request, user, reply)
+        await streaming.stream_reply(self.client, request, _ReplyReports(self, reply), before=save)
 
     async def _save_before_request(self, user: Turn | None, reply: Turn) -> None:
         """The user's message is committed before the request goes out: in one job on the
@@ -563,22 +527,13 @@ class ChatScreen(Screen[None]):
     @on(ReplyEnded)
     def _reply_ended(self, ended: ReplyEnded) -> None:
         turn = ended.turn
-        turn.activity = ""
-        if ended.error:
-            turn.state = TurnState.INTERRUPTED if turn.content else TurnState.ERROR
-            turn.error = ended.error
-        elif ended.stopped:
-            turn.state, turn.error = TurnState.STOPPED, "Stopped."
-        else:
-            turn.state, turn.stats = TurnState.COMPLETE, ended.stats
-            if ended.stats and ended.stats.done_reason == "length":
-                turn.error = "The reply was cut off: it reached num_predict or the context window."
+        finish(turn, ended.outcome)
         if self.streaming is turn:
             self.streaming = None
         if turn.id is not None:
             self.writer.submit(self.store.update_turn, replace(turn))
         self.refresh_conversations()
-        if ended.unreachable:
+        if ended.outcome.unreachable:
             self.refresh_models()
         if not any(turn is shown for shown in self.turns):
             return  # its conversation was closed meanwhile: saved, nothing more to show
@@ -924,3 +879,20 @@ class ChatScreen(Screen[None]):
         if turn is not None and turn.id is not None:
             turn.state, turn.error = TurnState.STOPPED, "Stopped when the app closed."
             self.writer.submit(self.store.update_turn, replace(turn))
+
+
+@dataclass(frozen=True, slots=True)
+class _ReplyReports:
+    """What the stream of one reply reports, posted to the screen as messages."""
+
+    screen: ChatScreen
+    turn: Turn
+
+    def reply_text(self, content: str, thinking: str) -> None:
+        self.screen.post_message(ReplyChunk(self.turn, content, thinking))
+
+    def reply_waiting(self, note: str) -> None:
+        self.screen.post_message(ReplyWaiting(self.turn, note))
+
+    def reply_ended(self, outcome: ReplyOutcome) -> None:
+        self.screen.post_message(ReplyEnded(self.turn, outcome))
