@@ -10,13 +10,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from app.commands import COMMANDS
+from app.commands.table import COMMANDS
 from app.text import key_name
 
 EXTRA_KEYS = (
     ("Enter", "send the message"),
     ("Ctrl+J, Alt+Enter", "new line in the message (pasting multi-line text works too)"),
     ("Up (in an empty input)", "bring back your last message, to send again or change"),
+    ("Tab (typing a /command)", "complete its name; the input's border shows its usage, or the names left"),
     ("Ctrl+C (while a reply arrives)", "stop it, as in ollama run"),
     ("I, P, D, R (in the model picker)", "model details, pull a model, delete a model, refresh the list"),
     ("R, D (in the conversation list)", "rename, delete"),
@@ -27,8 +28,8 @@ EXTRA_KEYS = (
 def help_text(bindings: list[BindingType]) -> str:
     rows = ["# ollama-tui help", "", "| Command | What it does |", "|---|---|"]
     for command in COMMANDS:
-        names = ", ".join(f"`{name}{' ' + command.usage if command.usage else ''}`" for name in command.names[:2])
-        rows.append(f"| {names} | {command.summary} |")
+        names = ", ".join(f"`{name}{' ' + command.usage if command.usage else ''}`" for name in command.names)
+        rows.append(f"| {_cell(names)} | {_cell(command.summary)} |")
     rows += ["", "| Key | What it does |", "|---|---|"]
     rows += [f"| {key} | {what} |" for key, what in EXTRA_KEYS]
     rows += [
@@ -37,6 +38,11 @@ def help_text(bindings: list[BindingType]) -> str:
         if isinstance(binding, Binding) and binding.description
     ]
     return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    """A table cell: a `|` in a usage (`[md|json]`) would end the cell, even in backticks."""
+    return text.replace("|", "\\|")
 
 
 class HelpScreen(ModalScreen[None]):
