@@ -1,6 +1,10 @@
-"""The open conversation's state: starting afresh and opening a saved one reset all of it."""
+"""The open conversation's state: starting afresh and opening a saved one reset all of it; the
+state, the model catalog and the streaming load no UI."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 from app.chat_options import ChatOptions, apply_set
 from app.conversation import ConversationInfo, Turn, TurnState
@@ -79,3 +83,12 @@ def test_renames_and_settings_follow_the_saved_conversation() -> None:
     fresh.rename("Nothing saved")
     fresh.set_options(options)
     assert fresh.info is None and fresh.options is options
+
+
+def test_the_state_the_catalog_and_the_streaming_need_no_ui() -> None:
+    code = (
+        "import sys, app.open_conversation, app.model_catalog, app.streaming;"
+        "print(sorted({'textual', 'rich'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
