@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.conversation import Turn, history
-from app.protocol import ChatRequest
+from app.protocol import ChatRequest, ToolDefinition
 
 THINK_KEY = "_think"
 THINK_LEVELS = ("low", "medium", "high", "max")
@@ -124,14 +124,15 @@ class ChatOptions:
         ordered = tuple((key, values[key]) for key in PARAMETER_NAMES if key in values)
         return replace(self, options=ordered)
 
-    def chat_request(self, model: str, turns: Sequence[Turn]) -> ChatRequest:
-        """The request for a reply to `turns` with these settings."""
+    def chat_request(self, model: str, turns: Sequence[Turn], tools: Sequence[ToolDefinition] = ()) -> ChatRequest:
+        """The request for a reply to `turns` with these settings, offering `tools`."""
         return ChatRequest(
             model,
             history(list(turns), self.system),
             options=self.options,
             think=self.think,
             keep_alive=self.keep_alive,
+            tools=tuple(tools),
         )
 
     def stored_options(self) -> tuple[tuple[str, Any], ...]:

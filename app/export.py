@@ -1,9 +1,11 @@
 """Conversation transcripts: Markdown to read, JSON to keep or move to another machine.
 
-The JSON `messages` list has Ollama's shape (role, content, optional images and thinking), so
-it can be sent to `/api/chat` as it is; each message also carries `model`, `state`,
-`created_at`, and `error` / `stats` when set, which Ollama ignores. `from_json` also reads a
-bare Ollama `messages` list or `{"messages": [...]}`.
+The JSON `messages` list has Ollama's shape (role, content, optional images and thinking; a
+reply's `tool_calls`; a tool result's `tool_name` and `tool_call_id`), so it can be sent to
+`/api/chat` as it is; each message also carries `model`, `state`, `created_at`, and `error` /
+`stats` / `tool_status` / `duration` when set, which Ollama ignores. A call whose arguments
+arrived as a JSON string keeps that string. `from_json` also reads a bare Ollama `messages` list
+or `{"messages": [...]}`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.conversation import ConversationInfo, Turn, TurnState
-from app.protocol import ChatMessage, ChatStats
+from app.conversation import ConversationInfo, ToolStatus, Turn, TurnState
+from app.protocol import ChatMessage, ChatStats, ToolCall
 from app.text import sanitize
 
 FORMAT = "ollama-tui-conversation"
 FORMAT_VERSION = 1
 ROLES = ("assistant", "system", "tool", "user")
 
+_TOOL_NOTES = {
+    ToolStatus.ERROR: "The tool reported an error",
+    ToolStatus.FAILED: "The call failed",
+    ToolStatus.DENIED: "Not run: declined",
+}
 _STATE_NOTES = {
     TurnState.STREAMING: "Still being written when exported",
     TurnState.STOPPED: "Stopped before the end",
@@ -81,8 +88,15 @@ def _markdown_turn(turn: Turn, default_model: str) -> str:
     parts = [f"### {_speaker(turn, default_model)}"]
     if turn.thinking:
         parts.append(f"> **Thinking**\n>\n{_quote(sanitize(turn.thinking))}")
-    if turn.content:
+    if turn.role == "tool":
+        parts.append(_fenced(sanitize(turn.content)))
+    elif turn.content:
         parts.append(sanitize(turn.content))
+    parts.extend(f"*Calls* `{_call_text(call)}`" for call in turn.tool_calls)
+    tool_note = _TOOL_NOTES.get(turn.tool_status) if turn.tool_status else None
+    if tool_note:
+        parts.append(f"> *{tool_note}{': ' + sanitize(turn.error) if turn.error else '.'}*")
+        return "\n\n".join(parts)
     if turn.images:
         count = len(turn.images)
         parts.append(f"*[{count} image{'s' if count > 1 else ''} attached]*")
@@ -98,7 +112,23 @@ def _speaker(turn: Turn, default_model: str) -> str:
     if turn.role == "assistant":
         model = sanitize(turn.model or default_model)
         return f"{model} (assistant)" if model else "Assistant"
+    if turn.role == "tool":
+        return f"Tool result: {sanitize(turn.tool_name)}" if turn.tool_name else "Tool result"
     return turn.role.capitalize()
+
+
+def _call_text(call: ToolCall) -> str:
+    arguments = call.arguments_text
+    if arguments is None or not call.problem:
+        arguments = json.dumps(call.arguments, ensure_ascii=False)
+    return " ".join(sanitize(f"{call.name}({arguments})").replace("`", "'").split())
+
+
+def _fenced(text: str) -> str:
+    """`text` as a code block, fenced by more backticks than any run inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
 
 
 def _quote(text: str) -> str:
@@ -123,6 +153,7 @@ def to_json(info: ConversationInfo, turns: list[Turn]) -> str:
         "model": info.model,
         "system": info.system,
         "options": dict(info.options),
+        "tool_settings": _tool_settings(info.tool_settings),
         "messages": [_message_json(turn) for turn in turns],
     }
     text = json.dumps(document, ensure_ascii=False, indent=2)
@@ -130,9 +161,30 @@ def to_json(info: ConversationInfo, turns: list[Turn]) -> str:
     return _C1_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
 
 
+def _tool_settings(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except (ValueError, RecursionError):
+        return None
+
+
 def _message_json(turn: Turn) -> dict[str, Any]:
-    body = ChatMessage(turn.role, turn.content, turn.images, turn.thinking).to_json()
+    message = ChatMessage(
+        turn.role,
+        turn.content,
+        turn.images,
+        turn.thinking,
+        tool_name=turn.tool_name,
+        tool_call_id=turn.tool_call_id,
+    )
+    body = message.to_json()
+    if turn.tool_calls:
+        body["tool_calls"] = [call.to_stored() for call in turn.tool_calls]
     body.update(model=turn.model, state=turn.state.value, created_at=_iso_time(turn.created_at))
+    if turn.tool_status:
+        body["tool_status"] = turn.tool_status.value
+    if turn.duration is not None:
+        body["duration"] = turn.duration
     if turn.error:
         body["error"] = turn.error
     if turn.stats:
@@ -178,8 +230,14 @@ def from_json(text: str) -> tuple[ConversationInfo, list[Turn]]:
         system=system,
         options=tuple(_field(meta, "options", dict, where, {}).items()),
         message_count=len(turns),
+        tool_settings=_settings_text(_field(meta, "tool_settings", dict, where, None)),
     )
     return info, turns
+
+
+def _settings_text(settings: dict[str, Any] | None) -> str:
+    """The stored form of exported tool settings (as `ToolPolicy.to_json()` writes it)."""
+    return "" if settings is None else json.dumps(settings, sort_keys=True, separators=(",", ":"))
 
 
 def _split_document(document: Any) -> tuple[dict[str, Any], list[Any]]:
@@ -213,6 +271,19 @@ def _turn_from_json(message: Any, where: str) -> Turn:
     except ValueError:
         raise ValueError(f'{where}: unknown "state" {state!r}.') from None
     stats = _field(message, "stats", dict, where, None)
+    calls = _field(message, "tool_calls", list, where, [])
+    if not all(isinstance(call, dict) for call in calls):
+        raise ValueError(f'{where}: "tool_calls" must be a list of objects.')
+    status = _field(message, "tool_status", str, where, None)
+    try:
+        tool_status = None if status is None else ToolStatus(status)
+    except ValueError:
+        raise ValueError(f'{where}: unknown "tool_status" {status!r}.') from None
+    duration = message.get("duration")
+    if duration is not None and (
+        not isinstance(duration, int | float) or isinstance(duration, bool) or not 0 <= duration < _YEAR_10000
+    ):
+        raise ValueError(f'{where}: "duration" must be a number of seconds.')
     return Turn(
         role=role,
         content=_field(message, "content", str, where, ""),
@@ -223,6 +294,11 @@ def _turn_from_json(message: Any, where: str) -> Turn:
         stats=None if stats is None else ChatStats.from_json(stats),
         images=tuple(images),
         created_at=_time(message, "created_at", where),
+        tool_calls=tuple(ToolCall.from_json(call) for call in calls),
+        tool_name=_field(message, "tool_name", str, where, ""),
+        tool_call_id=_field(message, "tool_call_id", str, where, ""),
+        tool_status=tool_status,
+        duration=None if duration is None else float(duration),
     )
 
 

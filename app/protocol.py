@@ -2,15 +2,110 @@
 
 Pure data and parsing; no HTTP and no UI. Every response field is optional on the wire
 (older servers omit some, zero values are left out), so parsing tolerates missing keys.
+Tools are data here too: the definitions a request carries and the calls a reply asks for.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for, as a chat stream (or a saved history) carries it.
+
+    Ollama sends `arguments` as an object; some servers send a JSON string instead. A string
+    that does not hold an object leaves `arguments` empty and says why in `problem`, so the
+    call fails on its own instead of breaking the stream.
+    """
+
+    name: str
+    arguments: JSON = field(default_factory=dict)
+    id: str = ""  # newer servers name each call; a `tool` result may refer to it
+    index: int | None = None  # the call's position in the reply, when the server gives it
+    arguments_text: str | None = None  # the arguments as the server sent them, when a string
+    problem: str = ""  # why the arguments cannot be used ("" when they can)
+
+    def to_json(self) -> JSON:
+        """The call as `/api/chat` takes it back in history: `arguments` is always an object."""
+        function: JSON = {"name": self.name, "arguments": self.arguments}
+        if self.index is not None:
+            function = {"index": self.index, **function}
+        return {"id": self.id, "function": function} if self.id else {"function": function}
+
+    def to_stored(self) -> JSON:
+        """`to_json()`, keeping string arguments as they came, so `from_json` rebuilds this call."""
+        body = self.to_json()
+        if self.arguments_text is not None:
+            body["function"]["arguments"] = self.arguments_text
+        return body
+
+    @classmethod
+    def from_json(cls, entry: object) -> ToolCall:
+        """One entry of `message.tool_calls`; anything unusable becomes a call with a `problem`."""
+        function = _object(entry.get("function")) if isinstance(entry, dict) else {}
+        name = _text(function, "name")
+        call_id = _text(entry, "id") if isinstance(entry, dict) else ""
+        index = _integer(function, "index")
+        raw = function.get("arguments")
+        text = raw if isinstance(raw, str) else None
+        arguments, problem = _arguments(raw)
+        if not name:
+            problem = "the call names no tool"
+        return cls(name, arguments, call_id, index, text, problem)
+
+
+def _arguments(raw: object) -> tuple[JSON, str]:
+    """The arguments object of a call, and why it cannot be used ("" when it can)."""
+    if raw is None:
+        return {}, ""
+    if isinstance(raw, str):
+        if not raw.strip():
+            return {}, ""
+        try:
+            raw = json.loads(raw)
+        except ValueError as error:
+            return {}, f"its arguments are not valid JSON ({getattr(error, 'msg', error)})"
+        except RecursionError:
+            return {}, "its arguments are nested too deeply"
+    if type(raw) is not dict:
+        return {}, f"its arguments must be a JSON object, not {_json_kind(raw)}"
+    return raw, ""
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else "an unknown value"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDefinition:
+    """A function the model may call, as the `tools` of a chat request describe it."""
+
+    name: str
+    description: str
+    parameters: JSON  # a JSON Schema object
+
+    def to_json(self) -> JSON:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +116,9 @@ class ChatMessage:
     content: str
     images: tuple[str, ...] = ()  # base64 without a data: prefix
     thinking: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()  # assistant: the calls it asked for
+    tool_name: str = ""  # tool: the function whose result this is
+    tool_call_id: str = ""  # tool: the `id` of that call, when the server gave one
 
     def to_json(self) -> JSON:
         body: JSON = {"role": self.role, "content": self.content}
@@ -28,6 +126,12 @@ class ChatMessage:
             body["images"] = list(self.images)
         if self.thinking:
             body["thinking"] = self.thinking
+        if self.tool_calls:
+            body["tool_calls"] = [call.to_json() for call in self.tool_calls]
+        if self.tool_name:
+            body["tool_name"] = self.tool_name
+        if self.tool_call_id:
+            body["tool_call_id"] = self.tool_call_id
         return body
 
 
@@ -39,6 +143,7 @@ class ChatRequest:
     think: bool | str | None = None  # None: leave it to the server
     keep_alive: str | int | None = None
     format: str | JSON | None = None
+    tools: tuple[ToolDefinition, ...] = ()  # sent as `tools` when not empty
 
     def to_json(self) -> JSON:
         body: JSON = {
@@ -46,6 +151,8 @@ class ChatRequest:
             "messages": [message.to_json() for message in self.messages],
             "stream": True,
         }
+        if self.tools:
+            body["tools"] = [tool.to_json() for tool in self.tools]
         return _with_settings(body, self.options, self.think, self.keep_alive, self.format)
 
 
@@ -112,6 +219,7 @@ class ChatChunk:
     thinking: str = ""
     done: bool = False
     stats: ChatStats | None = None  # set on the final line only
+    tool_calls: tuple[ToolCall, ...] = ()  # calls are whole, but may come spread over lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +342,15 @@ def parse_chat_line(line: str) -> ChatChunk:
         return _chunk(line, data, "", "")
     if type(message) is not dict:
         raise MalformedLine(line)
-    return _chunk(line, data, message.get("content") or "", message.get("thinking") or "")
+    chunk = _chunk(line, data, message.get("content") or "", message.get("thinking") or "")
+    if "tool_calls" not in message:  # nearly every line: `in` is the cheapest look
+        return chunk
+    calls = message["tool_calls"]
+    if not calls:
+        return chunk
+    if type(calls) is not list:
+        raise MalformedLine(line)
+    return replace(chunk, tool_calls=tuple(ToolCall.from_json(call) for call in calls))
 
 
 def parse_generate_line(line: str) -> ChatChunk:

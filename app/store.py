@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 # ConversationInfo is also imported from here by code written before it moved.
 from app.conversation import ConversationInfo as ConversationInfo
-from app.conversation import Turn, TurnState
+from app.conversation import ToolStatus, Turn, TurnState
 from app.paths import make_private_dir
-from app.protocol import ChatStats
+from app.protocol import ChatStats, ToolCall
 from app.text import make_title
 
 DB_NAME = "conversations.db"
@@ -112,23 +112,34 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END""",
         "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
     ),
+    (  # v3: tool calls on replies, tool results as messages (their text is searched like any
+        # other), and each conversation's tool settings (approvals, tools turned off)
+        "ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE messages ADD COLUMN tool_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN tool_call_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN tool_status TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN tool_duration REAL",
+        "ALTER TABLE conversations ADD COLUMN tool_settings TEXT NOT NULL DEFAULT ''",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+# The tool columns of the messages table, in the order `_turn` reads them.
+_TOOLS = ("tool_calls", "tool_name", "tool_call_id", "tool_status", "tool_duration")
 
-_TURN_COLUMNS = "id, role, content, model, state, error, thinking, images, created_at, " + ", ".join(_STATS)
+_TURN_COLUMNS = "id, role, content, model, state, error, thinking, images, created_at, " + ", ".join((*_TOOLS, *_STATS))
 _INFO_SELECT = """
     SELECT c.id, c.title, c.created_at, c.updated_at, c.model, c.system, c.options,
-           (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)
+           (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.tool_settings
     FROM conversations c
 """
 _INSERT_TURN = f"""
     INSERT INTO messages (conversation_id, role, content, model, state, error, thinking, images,
-                          created_at, updated_at, {", ".join(_STATS)})
-    VALUES ({", ".join("?" * (10 + len(_STATS)))})
+                          created_at, updated_at, {", ".join((*_TOOLS, *_STATS))})
+    VALUES ({", ".join("?" * (10 + len(_TOOLS) + len(_STATS)))})
 """
 _UPDATE_TURN = f"""
     UPDATE messages SET content = ?, state = ?, error = ?, thinking = ?, model = ?, updated_at = ?,
-        {", ".join(f"{name} = ?" for name in _STATS)}
+        {", ".join(f"{name} = ?" for name in (*_TOOLS, *_STATS))}
     WHERE id = ?
 """
 _SEARCH = f"""
@@ -256,12 +267,22 @@ class Store:
         title: str = "",
         system: str = "",
         options: Sequence[tuple[str, Any]] = (),
+        tool_settings: str = "",
     ) -> ConversationInfo:
         now = time.time()
         stored_options = _dump_options(options)
         with self._transaction() as db:
-            conversation_id = _insert_conversation(db, title, now, now, model, system, stored_options)
-        return ConversationInfo(conversation_id, title, now, now, model, system, _load_options(stored_options))
+            conversation_id = _insert_conversation(db, title, now, now, model, system, stored_options, tool_settings)
+        return ConversationInfo(
+            conversation_id,
+            title,
+            now,
+            now,
+            model,
+            system,
+            _load_options(stored_options),
+            tool_settings=tool_settings,
+        )
 
     def conversation(self, conversation_id: int) -> ConversationInfo | None:
         with self._reading() as db:
@@ -301,6 +322,10 @@ class Store:
             changes["options"] = _dump_options(options)
         if changes:
             self._update_conversation(conversation_id, **changes)
+
+    def set_tool_settings(self, conversation_id: int, tool_settings: str) -> None:
+        """Keep the conversation's tool settings (the text `ToolPolicy.to_json()` gives)."""
+        self._update_conversation(conversation_id, tool_settings=tool_settings)
 
     def delete(self, conversation_id: int) -> None:
         """Delete a conversation and (by cascade) its messages."""
@@ -348,7 +373,8 @@ class Store:
         return turn_id
 
     def update_turn(self, turn: Turn) -> None:
-        """Save a message's text, state, error, thinking, statistics and model."""
+        """Save a message's text, state, error, thinking, tool calls or result, statistics
+        and model."""
         if turn.id is None:
             raise StoreError("This message was never saved, so it cannot be updated.")
         now = time.time()
@@ -362,6 +388,7 @@ class Store:
                     turn.thinking,
                     turn.model,
                     now,
+                    *_tool_values(turn),
                     *_stat_values(turn.stats),
                     turn.id,
                 ),
@@ -438,7 +465,14 @@ class Store:
         title = info.title or next((make_title(turn.content) for turn in turns if turn.role == "user"), "")
         with self._transaction() as db:
             conversation_id = _insert_conversation(
-                db, title, created, info.updated_at or created, info.model, info.system, _dump_options(info.options)
+                db,
+                title,
+                created,
+                info.updated_at or created,
+                info.model,
+                info.system,
+                _dump_options(info.options),
+                info.tool_settings,
             )
             for turn in turns:
                 state = TurnState.INTERRUPTED if turn.state is TurnState.STREAMING else turn.state
@@ -692,12 +726,23 @@ def _sentence(error: sqlite3.Error) -> str:
 
 
 def _info(row: tuple[Any, ...]) -> ConversationInfo:
-    conversation_id, title, created, updated, model, system, options, count = row
-    return ConversationInfo(conversation_id, title, created, updated, model, system, _load_options(options), count)
+    conversation_id, title, created, updated, model, system, options, count, tools = row
+    return ConversationInfo(
+        conversation_id,
+        title,
+        created,
+        updated,
+        model,
+        system,
+        _load_options(options),
+        count,
+        tools,
+    )
 
 
 def _turn(row: tuple[Any, ...]) -> Turn:
-    turn_id, role, content, model, state, error, thinking, images, created, *stats = row
+    turn_id, role, content, model, state, error, thinking, images, created, *rest = row
+    calls, tool_name, tool_call_id, tool_status, duration, *stats = rest
     has_stats = any(value is not None for value in stats)
     return Turn(
         role=role,
@@ -710,6 +755,11 @@ def _turn(row: tuple[Any, ...]) -> Turn:
         images=_load_images(images),
         id=turn_id,
         created_at=created,
+        tool_calls=_load_calls(calls),
+        tool_name=tool_name,
+        tool_call_id=tool_call_id,
+        tool_status=_tool_status(tool_status),
+        duration=duration,
     )
 
 
@@ -721,10 +771,12 @@ def _insert_conversation(
     model: str,
     system: str,
     options: str,
+    tool_settings: str,
 ) -> int:
     cursor = db.execute(
-        "INSERT INTO conversations (title, created_at, updated_at, model, system, options) VALUES (?, ?, ?, ?, ?, ?)",
-        (title, created, updated, model, system, options),
+        "INSERT INTO conversations (title, created_at, updated_at, model, system, options, tool_settings)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (title, created, updated, model, system, options, tool_settings),
     )
     return _row_id(cursor)
 
@@ -750,6 +802,7 @@ def _insert_turn(
             json.dumps(list(turn.images)),
             created,
             updated,
+            *_tool_values(turn),
             *_stat_values(turn.stats),
         ),
     )
@@ -774,6 +827,31 @@ def _touch_conversation_of(db: sqlite3.Connection, turn_id: int, now: float) -> 
 def _row_id(cursor: sqlite3.Cursor) -> int:
     assert cursor.lastrowid is not None  # always set after an INSERT
     return cursor.lastrowid
+
+
+def _tool_values(turn: Turn) -> tuple[Any, ...]:
+    calls = json.dumps([call.to_stored() for call in turn.tool_calls]) if turn.tool_calls else "[]"
+    status = turn.tool_status.value if turn.tool_status else ""
+    return calls, turn.tool_name, turn.tool_call_id, status, turn.duration
+
+
+def _load_calls(text: str) -> tuple[ToolCall, ...]:
+    if text == "[]":  # every message but replies that asked for tools
+        return ()
+    try:
+        calls = json.loads(text)
+    except (ValueError, RecursionError):
+        return ()
+    return tuple(ToolCall.from_json(call) for call in calls) if isinstance(calls, list) else ()
+
+
+def _tool_status(value: str) -> ToolStatus | None:
+    if not value:
+        return None
+    try:
+        return ToolStatus(value)
+    except ValueError:  # a status added by a newer version
+        return ToolStatus.FAILED
 
 
 def _stat_values(stats: ChatStats | None) -> tuple[Any, ...]:

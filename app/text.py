@@ -76,6 +76,16 @@ class StreamSanitizer:
         return sanitize(text)
 
 
+def cut_bytes(text: str, limit: int, note: str) -> str:
+    """`text` if its UTF-8 form fits in `limit` bytes, else as much as fits, then `note`."""
+    if len(text) <= limit // 4:  # no character takes more than four bytes
+        return text
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", "ignore") + note  # "ignore": a character cut in two
+
+
 def make_title(text: str, limit: int = 48) -> str:
     """A one-line title from the first user message, shortened at a word boundary."""
     line = " ".join(sanitize(text).split())

@@ -2,9 +2,9 @@
 
 It runs in its own thread (so it also serves apps running their own event loop, as
 `snap_compare` does), speaks HTTP/1.1 with chunked NDJSON streams, records every request and
-plays `ChatScript`s: tokens with delays, an error line, a malformed line, a cut or a stall
-mid-reply, or an error status. Shapes follow the Ollama API reference, including the ways
-real servers fail.
+plays `ChatScript`s: tokens with delays, tool calls, an error line, a malformed line, a cut or
+a stall mid-reply, or an error status. Shapes follow the Ollama API reference, including the
+ways real servers fail.
 """
 
 from __future__ import annotations
@@ -84,12 +84,24 @@ class ChatScript:
     status: int | None = None  # answer with this status and `body` instead of a stream
     body: str | None = None
     done_reason: str = "stop"
+    # Calls in Ollama's shape (see `tool_call`), on one line after the tokens, as a model that
+    # asks for several at once gets them; `tool_calls_apart` sends a line per call instead.
+    tool_calls: tuple[JSON, ...] = ()
+    tool_calls_apart: bool = False
 
     @classmethod
     def long(cls, count: int, **options: Any) -> ChatScript:
         """A reply of `count` tokens: the default reply, repeated."""
         cycle = [*DEFAULT_TOKENS, "\n\n"]
         return cls(tokens=(cycle * (count // len(cycle) + 1))[:count], **options)
+
+
+def tool_call(name: str, arguments: Any, index: int = 0, call_id: str | None = None) -> JSON:
+    """A call as Ollama streams it: `arguments` is an object (pass a string to play a server
+    that sends one). `call_id` "" leaves the id out, as older servers do."""
+    call_id = call_id if call_id is not None else f"call_{_digest(f'{name}/{index}')[:8]}"
+    function = {"index": index, "name": name, "arguments": arguments}
+    return {"id": call_id, "function": function} if call_id else {"function": function}
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,6 +556,11 @@ class _Handler(BaseHTTPRequestHandler):
         think = body.get("think")
         if think is True and "thinking" not in model.get("capabilities", ()):
             return self._json(400, {"error": f'"{name}" does not support thinking'})
+        if body.get("tools") and "tools" not in model.get("capabilities", ()):
+            return self._json(400, {"error": f'"{name}" does not support tools'})
+        problem = None if generate else _history_problem(body.get("messages"))
+        if problem is not None:
+            return self._json(400, {"error": problem})
 
         prefix = b'{"model":%s,"created_at":"%s",' % (_encode(name), _now().encode())
         empty = b'"response":""' if generate else b'"message":{"role":"assistant","content":""}'
@@ -658,7 +675,30 @@ def _token_lines(prefix: bytes, script: ChatScript, generate: bool, thinking: bo
         think = head + b'"","thinking":%s},"done":false}\n'
         answer = head + b'%s},"done":false}\n'
     lines = [think % _encode(token) for token in script.thinking] if thinking else []
-    return lines + [answer % _encode(token) for token in script.tokens]
+    lines += [answer % _encode(token) for token in script.tokens]
+    if script.tool_calls and not generate:
+        calls = head + b'"","tool_calls":%s},"done":false}\n'
+        apart = script.tool_calls_apart
+        groups = [[call] for call in script.tool_calls] if apart else [list(script.tool_calls)]
+        lines += [calls % _encode(group) for group in groups]
+    return lines
+
+
+def _history_problem(messages: Any) -> str | None:
+    """What Go's decoder says of a history it cannot read: call arguments must be objects."""
+    for message in messages if isinstance(messages, list) else ():
+        calls = message.get("tool_calls") if isinstance(message, dict) else None
+        for call in calls if isinstance(calls, list) else ():
+            function = call.get("function") if isinstance(call, dict) else None
+            arguments = function.get("arguments") if isinstance(function, dict) else None
+            if arguments is not None and not isinstance(arguments, dict):
+                kind = {str: "string", list: "array", bool: "bool"}.get(type(arguments), "number")
+                return (
+                    f"json: cannot unmarshal {kind} into Go struct field "
+                    "ToolCallFunction.messages.tool_calls.function.arguments of type "
+                    "api.ToolCallFunctionArguments"
+                )
+    return None
 
 
 def _layers(model: JSON) -> Iterator[JSON]:

@@ -18,7 +18,7 @@ from app.conversation import Turn, TurnState
 from app.paths import STYLES_DIR
 from app.protocol import ChatStats
 from app.render.message import MessageRenderer
-from app.widgets import conversation_view, turn_lines
+from app.widgets import conversation_layout, turn_lines
 from app.widgets.conversation_view import ConversationView
 
 SIZE = (80, 24)
@@ -332,7 +332,7 @@ async def test_turns_far_away_let_go_of_their_lines(monkeypatch) -> None:
             alive.add(self)
 
     monkeypatch.setattr(turn_lines, "MessageRenderer", Tracked)
-    monkeypatch.setattr(conversation_view, "KEEP_RENDERED", 12)
+    monkeypatch.setattr(conversation_layout, "KEEP_RENDERED", 12)
     async with Host().run_test(size=SIZE) as pilot:
         view = pilot.app.query_one(ConversationView)
         view.set_turns(conversation(40))

@@ -122,13 +122,14 @@ FRAGMENTS = [
     "- ", "1. ", "2) ", "* ", "> ", "    ", "  ", "\t", "# ", "## ", "```", "```py", "~~~",
     "---", "===", "|", "| a | b |", "|-|-|", ":", "*", "_", "`", "[x]: /u", "<div>",
     "word", "x y", " ", "\n", "\n", "\n", "\n\n", "中文", "😀", "   ```", " ~~~", "````",
-    "1. a\n\n   ```\n",
+    "1. a\n\n   ```\n", "+ ", "10. ", "  - ", "   1. ", "a | b", "--|--", ":-:|", "***", "___", "- - -",
+    "\n    code", "**bold", "`code`", "[link](u)", "  \n", "\\", "~~s~~", "9. ", "\n\n1. x\n2. y\n3. z",
 ]  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=30),
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=40),
     st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=40),
     st.integers(min_value=12, max_value=50),
 )

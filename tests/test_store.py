@@ -372,7 +372,7 @@ def test_migrates_a_version_1_file_and_keeps_its_data(tmp_path: Path) -> None:
         store.update_turn(answer)
         assert store.turns(7)[1].stats == ChatStats(eval_count=5)
     with raw(tmp_path / DB_NAME) as upgraded:
-        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def test_a_newer_schema_is_opened_read_only_and_left_untouched(tmp_path: Path) -> None:

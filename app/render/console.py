@@ -39,6 +39,12 @@ def is_blank(row: Row) -> bool:
     return all(not segment.text.strip(" ") and not (segment.style and segment.style.bgcolor) for segment in row)
 
 
+def estimate_rows(text: str, width: int) -> int:
+    """A cheap guess at the rows a text takes at `width`: its lines, plus one per `width`
+    characters for wrapping."""
+    return text.count("\n") + 1 + len(text) // max(1, width) if text else 0
+
+
 def render_plain(text: str, width: int, style: Style | None = None) -> list[Row]:
     """Untrusted plain text wrapped to `width` cells (for error notes and the like)."""
     width = max(1, width)

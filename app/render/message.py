@@ -13,8 +13,8 @@ from bisect import bisect_right
 
 from app.render.console import Row, blank_row
 from app.render.markdown import CODE_THEME
-from app.render.sections import ListSection, Section, make_section
-from app.render.structure import Kind, Structure
+from app.render.sections import ListCount, ListSection, Section, make_section
+from app.render.structure import Structure
 from app.text import StreamSanitizer
 
 
@@ -80,6 +80,8 @@ class MessageRenderer:
                 else:
                     self._retired_draws -= section.draws
                     section.update(span, self._text)
+                if isinstance(section, ListSection):
+                    section.count = None  # which list it belongs to is found again
                 sections.append(section)
         self._synced = self._structure.settled
         self._truncate_layout(self._number_lists(first))
@@ -89,29 +91,27 @@ class MessageRenderer:
         number after the last): when that gains a digit, the list's runs are drawn again.
         The first section whose layout is stale."""
         sections = self._sections
-        index = first
-        while index < len(sections):
+        last_runs: dict[int, tuple[ListCount, int]] = {}  # a list's count -> its last run seen
+        for index in range(first, len(sections)):
             section = sections[index]
             if not isinstance(section, ListSection) or section.span.number is None:
-                index += 1
                 continue
-            begin = index
-            while begin and sections[begin - 1].span.same_list(section.span):
-                begin -= 1
-            end = index
-            while end + 1 < len(sections) and sections[end + 1].span.same_list(section.span):
-                end += 1
-            last = sections[end].span
-            assert last.number is not None
-            number = last.number + last.first_item + last.items
-            runs = [run for run in sections[begin : end + 1] if isinstance(run, ListSection)]
-            if len(str(number)) != len(str(runs[0].last_number)):
-                for run in runs:
+            if section.count is None:
+                before = sections[index - 1] if index else None
+                if isinstance(before, ListSection) and before.count and before.span.same_list(section.span):
+                    section.count = before.count
+                else:
+                    section.count = ListCount(index)
+            last_runs[id(section.count)] = (section.count, index)
+        for count, index in last_runs.values():
+            span = sections[index].span
+            assert span.number is not None
+            number = span.number + span.first_item + span.items
+            if len(str(number)) != len(str(count.last_number)):
+                for run in sections[count.first : index + 1]:
                     run.rows = None
-                first = min(first, begin)
-            for run in runs:
-                run.last_number = number
-            index = end + 1
+                first = min(first, count.first)
+            count.last_number = number
         return first
 
     def _truncate_layout(self, index: int) -> None:
@@ -229,11 +229,8 @@ class MessageRenderer:
             return 0
         index = min(self._synced, len(self._sections) - 1, len(self._starts) - 1)
         section = self._sections[index]
-        if section.span.kind is Kind.LIST and section.span.number is not None:
-            # The numbers of the whole list may widen with its next item.
-            while index and self._sections[index - 1].span.same_list(section.span):
-                index -= 1
-            return self._starts[index]
+        if isinstance(section, ListSection) and section.count is not None:
+            return self._starts[section.count.first]  # the whole list's numbers may widen
         return self._starts[index] + section.settled(self._width)
 
     def locate(self, y: int) -> tuple[int, int]:

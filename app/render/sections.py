@@ -11,14 +11,8 @@ from copy import copy
 from dataclasses import replace
 from typing import Protocol
 
-from app.render.console import Row, blank_row
-from app.render.markdown import (
-    CODE_THEME,
-    LAST_NUMBER,
-    Block,
-    blocks,
-    draw_tokens,
-)
+from app.render.console import CONSOLE, Row, blank_row, estimate_rows
+from app.render.markdown import CODE_THEME, LAST_NUMBER, Block, blocks, draw_tokens, parser
 from app.render.structure import Kind, Span
 
 
@@ -62,10 +56,7 @@ class Section:
     def estimate(self, width: int) -> int:
         # Markdown's blank is spaces and tabs only: a line of other white space (U+00A0)
         # still draws, and a section guessed at 0 rows would never be drawn.
-        text = self.text[self.span.start : self.span.end].rstrip(" \t\n")
-        if not text:
-            return 0
-        return text.count("\n") + 1 + len(text) // max(1, width)
+        return estimate_rows(self.text[self.span.start : self.span.end].rstrip(" \t\n"), width)
 
     def height(self, width: int) -> int:
         return self.rows if self.rows is not None and width == self.width else self.estimate(width)
@@ -150,11 +141,25 @@ class MarkdownSection(Section):
         return self._lines is not None
 
 
+class ListCount:
+    """What the runs of one ordered list share: the number Rich sizes its numbers by."""
+
+    __slots__ = ("first", "last_number")
+
+    def __init__(self, first: int) -> None:
+        self.first = first  # index of the list's first run among the message's sections
+        self.last_number = 0
+
+
 class ListSection(MarkdownSection):
     """A run of items of a list: numbered from where the run starts in its list, and with
     the numbers as wide as the whole list's last one needs."""
 
-    last_number = 0  # the whole list's, set by the renderer before drawing
+    count: ListCount | None = None  # an ordered list's, set by the renderer
+
+    @property
+    def last_number(self) -> int:
+        return self.count.last_number if self.count is not None else 0
 
     def _draw_block(self, block: Block, width: int) -> list[Row]:
         opening = block.tokens[0]
@@ -278,7 +283,9 @@ class FenceSection(DrawnSection):
 
 class TableSection(DrawnSection):
     def _make(self) -> Drawing:
-        return _WholeDrawing(self.breaks, self.code_theme)
+        from app.render.table import TableBlock  # Rich's Markdown loads with the first table
+
+        return TableBlock(CONSOLE, parser())
 
     def _set(self, drawing: Drawing, source: str) -> None:
         drawing.set_source(source)  # type: ignore[attr-defined]

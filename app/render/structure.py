@@ -289,7 +289,11 @@ class Structure:
             if mode in (_Mode.PARAGRAPH, _Mode.TABLE):
                 state.mode = _Mode.START
             elif mode is _Mode.LIST and state.item_empty:
-                state.item_over = True  # an item cannot start with two blank lines
+                # An item cannot start with two blank lines; after a second one, markdown-it
+                # ends the list too.
+                if state.item_over:
+                    state.mode = _Mode.START
+                state.item_over = True
             return
         handled = False
         if mode is _Mode.PARAGRAPH:

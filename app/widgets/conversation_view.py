@@ -14,36 +14,22 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from app.conversation import Turn, TurnState
+from app.conversation import Turn
 from app.text import sanitize
+from app.widgets.conversation_layout import Anchor, LaidOutTurns
 from app.widgets.turn_lines import TurnLines
 
-KEEP_RENDERED = 100  # turns whose lines stay in memory; others keep only their height
 STRIPS_KEPT = 1000  # finished screen lines kept; a few screens' worth
 
 
-@dataclass(frozen=True, slots=True)
-class _Anchor:
-    """What the person is looking at: a turn and the screen row where it starts (negative
-    when the top of the view is inside it)."""
-
-    entry: TurnLines
-    index: int
-    row: int
-    place: tuple[int, int, int] | None = None  # the row at the top, when that is inside the turn
-
-
-class ConversationView(ScrollView, can_focus=True):
+class ConversationView(LaidOutTurns, can_focus=True):
     """Every turn of a conversation in one scrolling view, drawn line by line."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -60,43 +46,12 @@ class ConversationView(ScrollView, can_focus=True):
 
     ALLOW_SELECT = False  # no selection support yet: copy goes through last_reply_text()
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._entries: list[TurnLines] = []
-        self._offsets: list[int] = [0]  # _offsets[i]: first line of turn i; last: total
-        self._stale = 0  # _offsets is valid up to and including this turn index
-        self._width = 0  # content width the turns are laid out for; 0 until sized
-        self._following = True
-        self._settling = False
-        self._ahead_pending = False  # a _draw_ahead is queued
-        self._slack = 0  # blank rows after the end, left by a streaming reply (see _end_top)
         self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
         self._base_cache: Style | None = None  # the view's own style, from CSS
-        # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
-        # screen, and composing a line makes four strips.
-        self._strips: dict[tuple[TurnLines, int], Strip] = {}
-        self._rendered: dict[TurnLines, None] = {}  # turns holding lines, least recent first
-        self.empty_text = ""  # a hint drawn while there are no turns
 
     # -- public API ---------------------------------------------------------------------
-
-    @property
-    def following(self) -> bool:
-        """Whether the view keeps the end in sight as the conversation grows. Scrolling up
-        clears it, scrolling back to the bottom sets it; setting it jumps to the end."""
-        return self._following
-
-    @following.setter
-    def following(self, value: bool) -> None:
-        self._following = value
-        if value:
-            self._settle()
 
     def set_turns(self, turns: Sequence[Turn]) -> None:
         """Show `turns` instead of what was shown, scrolled to the end."""
@@ -170,7 +125,7 @@ class ConversationView(ScrollView, can_focus=True):
         if index is None:
             return
         self._following = False
-        self._settle(_Anchor(self._entries[index], index, 0))
+        self._settle(Anchor(self._entries[index], index, 0))
 
     def toggle_thinking(self, turn: Turn | None = None) -> bool:
         """Fold or unfold the thinking of `turn`, else of the last reply that has some.
@@ -203,18 +158,6 @@ class ConversationView(ScrollView, can_focus=True):
 
     # -- Textual hooks ------------------------------------------------------------------
 
-    def on_resize(self, event: events.Resize) -> None:
-        width = self._viewport().width
-        anchor = self._anchor()
-        if width != self._width:
-            self._width = width
-            for entry in self._entries:
-                entry.invalidate(width)
-            self._strips.clear()
-            self._stale = 0
-        self._settle(anchor)
-        self.refresh()
-
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
@@ -227,22 +170,6 @@ class ConversationView(ScrollView, can_focus=True):
         entry = self._entries[index]
         if entry.measured and entry.is_thinking_title(top - offsets[index]):
             self.toggle_thinking(entry.turn)
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if self._settling:
-            return
-        self._following = round(new_value) >= self.max_scroll_y
-        self._settle()
-
-    def scroll_to(self, x: float | None = None, y: float | None = None, **options: Any) -> None:
-        """Scroll at once: turns coming into view get measured and the view re-anchored on
-        every step, and an animation would move it back."""
-        super().scroll_to(x, y, **(options | {"animate": False}))
-
-    def scroll_end(self, **options: Any) -> None:
-        """Go to the end at once and follow it from there (the End key comes here too)."""
-        self.following = True
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -285,12 +212,6 @@ class ConversationView(ScrollView, can_focus=True):
 
     # -- layout -------------------------------------------------------------------------
 
-    def _viewport(self) -> Size:
-        return Size(
-            max(0, self.container_size.width - self.scrollbar_size_vertical),
-            max(0, self.container_size.height - self.scrollbar_size_horizontal),
-        )
-
     def _base_style(self) -> Style:
         """`rich_style` walks every ancestor to blend the background: once per style change,
         not once per line drawn."""
@@ -308,194 +229,3 @@ class ConversationView(ScrollView, can_focus=True):
                 palette[name.removeprefix("conversation-view--")] = style.without_color + Style(color=style.color)
             self._palette_cache = palette
         return self._palette_cache
-
-    def _index_of(self, turn: Turn) -> int | None:
-        # By identity: two turns with equal fields are still different messages.
-        for index in range(len(self._entries) - 1, -1, -1):
-            if self._entries[index].turn is turn:
-                return index
-        return None
-
-    def _mark_stale(self, index: int) -> None:
-        self._stale = min(self._stale, index)
-
-    def _sync_offsets(self) -> list[int]:
-        offsets = self._offsets
-        start = min(self._stale, len(self._entries))
-        if start < len(self._entries) or len(offsets) != len(self._entries) + 1:
-            del offsets[start + 1 :]
-            total = offsets[start]
-            for entry in self._entries[start:]:
-                total += entry.height
-                offsets.append(total)
-        self._stale = len(self._entries)
-        return offsets
-
-    def _anchor(self) -> _Anchor | None:
-        """The first measured turn on screen and its row: content the person has seen, which
-        must stay put while estimates above and around it become measurements."""
-        if self._following or not self._entries:
-            return None
-        offsets = self._sync_offsets()
-        top = self.scroll_offset.y
-        bottom = top + self._viewport().height
-        index = min(bisect_right(offsets, top) - 1, len(self._entries) - 1)
-        probe = index
-        while probe < len(self._entries) and offsets[probe] < bottom:
-            if self._entries[probe].measured:
-                index = probe
-                break
-            probe += 1
-        entry, row = self._entries[index], offsets[index] - top
-        return _Anchor(
-            entry,
-            index,
-            row,
-            entry.locate(-row) if row < 0 and entry.measured else None,
-        )
-
-    def _anchored_top(self, anchor: _Anchor, viewport: int) -> int:
-        entries = self._entries
-        index = anchor.index
-        if index >= len(entries) or entries[index] is not anchor.entry:
-            try:
-                index = entries.index(anchor.entry)
-            except ValueError:  # it was removed: keep the row with whatever took its place
-                index = min(index, len(entries) - 1)
-        offsets = self._sync_offsets()
-        entry = entries[index]
-        if anchor.place is not None and entry is anchor.entry and entry.measured:
-            inside = entry.row_of(anchor.place)  # parts of the turn above it may have been drawn
-        else:
-            inside = -anchor.row
-        inside = min(inside, entry.height - 1) if inside > 0 else inside
-        return max(0, min(offsets[index] + inside, offsets[-1] + self._slack - viewport))
-
-    def _settle(self, anchor: _Anchor | None = None, repaint: bool = True, ahead: bool = False) -> None:
-        """Measure the turns in and near the viewport, update the virtual size and place the
-        view: at the end while following, else where `anchor` (or the current top) says.
-        `repaint=False`: the caller repaints what changed itself. While following, the page
-        above the end is drawn after the frame that shows the end (`ahead`)."""
-        if self._settling:
-            return
-        viewport = self._viewport()
-        if not self._width or not viewport.height:
-            return  # laid out on the first resize
-        if not self._following and anchor is None:
-            anchor = self._anchor()
-        self._settling = True
-        try:
-            # A page above and below is drawn ahead, so a Page Up or Down lands on drawn text
-            # (a long reply's parts have estimated heights until drawn).
-            margin = max(4, viewport.height)
-            if self._following or anchor is None or not self._entries:
-                changed = self._measure_end(viewport.height + margin * ahead)
-                top = self._end_top(viewport.height)
-                self._slack = max(0, top + viewport.height - self._sync_offsets()[-1]) if top else 0
-                if not ahead and not self._ahead_pending:
-                    self._ahead_pending = True
-                    self.call_after_refresh(self._draw_ahead)
-            else:
-                changed = False
-                top = self._anchored_top(anchor, viewport.height)
-                while self._measure_window(top - margin, top + viewport.height + margin):
-                    changed = True
-                    top = self._anchored_top(anchor, viewport.height)
-            height = self._sync_offsets()[-1] + self._slack
-            self._set_virtual_size(Size(viewport.width, height), viewport)
-            if top != self.scroll_offset.y:
-                self.scroll_to(y=top, force=True)
-                changed = True
-            if changed and repaint:
-                self.refresh()
-        finally:
-            self._settling = False
-
-    def _end_top(self, height: int) -> int:
-        """The top row while following the end. A streaming reply that grows past the bottom
-        scrolls the view a quarter of a page at once, leaving blank rows its next lines fill:
-        scrolling repaints the whole view, filling repaints a few rows. Otherwise an end on
-        screen near the bottom stays where it is, and one off screen goes to the bottom."""
-        end = self._sync_offsets()[-1]
-        top = self.scroll_offset.y
-        step = max(1, height // 4)
-        if end > top + height:
-            streaming = self._entries[-1].turn.state is TurnState.STREAMING
-            return max(0, end - height + step * streaming)
-        if end >= top + height - step:
-            return top
-        return max(0, end - height)
-
-    def _draw_ahead(self) -> None:
-        self._ahead_pending = False
-        if self._following:
-            self._settle(ahead=True)
-
-    def _forget_strips(self, entry: TurnLines, keep: int = 0) -> None:
-        """Drop the turn's finished lines, except rows 1 to `keep` - 1 (the header, row 0,
-        shows the reply's state and always goes)."""
-        for key in [key for key in self._strips if key[0] is entry and (key[1] >= keep or not key[1])]:
-            del self._strips[key]
-
-    def _set_virtual_size(self, size: Size, viewport: Size) -> None:
-        """Set the scrollable size without a layout pass: the `virtual_size` reactive asks
-        for one, which lays out and repaints the whole screen at every streamed update. The
-        view's own size does not change (its scrollbar is always shown); only the scrollbar's
-        thumb moves."""
-        if size == self.virtual_size:
-            return
-        self.set_reactive(ConversationView.virtual_size, size)
-        bar = self.vertical_scrollbar
-        bar.window_virtual_size = size.height
-        bar.window_size = viewport.height
-
-    def _measure(self, index: int) -> None:
-        entry = self._entries[index]
-        entry.measure(self._width)
-        self._mark_stale(index)
-        self._rendered.pop(entry, None)
-        self._rendered[entry] = None
-        if len(self._rendered) > KEEP_RENDERED:
-            oldest = next(iter(self._rendered))
-            del self._rendered[oldest]
-            oldest.forget()
-
-    def _reveal(self, index: int, start: int, end: int) -> bool:
-        """Draw rows [start, end) of a measured turn; whether its height changed."""
-        entry = self._entries[index]
-        if not entry.reveal(start, end, self._width):
-            return False
-        self._forget_strips(entry)
-        self._mark_stale(index)
-        return True
-
-    def _measure_end(self, lines: int) -> bool:
-        """Measure (and draw) turns from the last one backwards until `lines` lines are covered."""
-        changed = False
-        covered = 0
-        for index in range(len(self._entries) - 1, -1, -1):
-            entry = self._entries[index]
-            if not entry.measured:
-                self._measure(index)
-                changed = True
-            need = lines - covered
-            while self._reveal(index, entry.height - need, entry.height):
-                changed = True
-            covered += entry.height
-            if covered >= lines:
-                break
-        return changed
-
-    def _measure_window(self, start: int, end: int) -> bool:
-        """Measure and draw the turns overlapping lines [start, end)."""
-        offsets = self._sync_offsets()
-        changed = False
-        index = max(0, bisect_right(offsets, max(0, start)) - 1)
-        while index < len(self._entries) and offsets[index] < end:
-            entry = self._entries[index]
-            if not entry.measured:
-                self._measure(index)
-                changed = True
-            changed |= self._reveal(index, start - offsets[index], end - offsets[index])
-            index += 1
-        return changed

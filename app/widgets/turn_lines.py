@@ -11,7 +11,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from app.conversation import Turn, TurnState
-from app.render.console import render_plain
+from app.render.console import estimate_rows, render_plain
 from app.render.message import MessageRenderer
 from app.text import sanitize
 
@@ -81,12 +81,12 @@ class TurnLines:
 
     def estimate(self, width: int) -> int:
         """A cheap guess at the height: lines of text plus wrapping, plus the chrome."""
-        body = _estimate_lines(self.turn.content, content_width(width or 80))
+        body = estimate_rows(self.turn.content, content_width(width or 80))
         thinking = 0
         if self.turn.thinking:
             thinking = 1
             if self.thinking_unfolded:
-                thinking += _estimate_lines(self.turn.thinking, content_width(width or 80)) + 1
+                thinking += estimate_rows(self.turn.thinking, content_width(width or 80)) + 1
         return 2 + thinking + body + bool(self.turn.error) + (self.turn.stats is not None)
 
     def settled_rows(self, width: int) -> int:
@@ -251,7 +251,3 @@ class TurnLines:
                 text, key = turn.activity, "warning"
             segments.append(Segment(f"  {text}", palette[key]))
         return Strip(segments)
-
-
-def _estimate_lines(text: str, width: int) -> int:
-    return text.count("\n") + 1 + len(text) // width if text else 0
