@@ -76,6 +76,7 @@ class ChatScript:
     thinking: list[str] = field(default_factory=list)  # sent before the content, unless think=false
     delay: float = 0.0  # seconds between lines; 0 sends lines in large batches
     first_delay: float = 0.0  # before the first line, like a model load
+    hold: threading.Event | None = None  # the first line waits until the test sets this
     cut_after: int | None = None  # then close the connection mid-body: no done line
     error_after: int | None = None  # then an {"error": error} line ends the stream
     error: str = RUNNER_STOPPED
@@ -232,6 +233,8 @@ class FakeOllama:
         self.models: list[JSON] = default_models()
         self.library: list[JSON] = default_library()
         self.pull_delay = 0.0  # seconds between pull progress lines
+        self.pull_error_after: int | None = None  # lines of a pull before an {"error"} line ends it
+        self.pull_error = "max retries exceeded: connection reset by peer"
         self.requests: list[Recorded] = []
         self.disconnects = 0  # streams the client left before the end
         self._scripts: deque[ChatScript] = deque()
@@ -595,6 +598,9 @@ class _Handler(BaseHTTPRequestHandler):
         stop = min((n for n in faults if n is not None), default=len(lines))
         if script.first_delay and not self._wait(script.first_delay):
             return self._cut()
+        while script.hold is not None and not script.hold.is_set():
+            if not self._wait(0.02):
+                return self._cut()
         if not self._send_lines(lines[:stop], script.delay):
             return self._cut()
         if stop == script.error_after:
@@ -652,6 +658,8 @@ class _Handler(BaseHTTPRequestHandler):
                 {"status": "writing manifest"},
                 {"status": "success"},
             ]
+            if self.fake.pull_error_after is not None:  # a download that fails part way
+                lines = [*lines[: self.fake.pull_error_after], {"error": self.fake.pull_error}]
         for number, line in enumerate(lines):
             if number and self.fake.pull_delay and not self._wait(self.fake.pull_delay):
                 self._cut()
@@ -659,7 +667,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._write(_encode(line) + b"\n"):
                 self._cut()
                 return
-        if model is not None and self.fake.find(wanted) is None:
+        if model is not None and "error" not in lines[-1] and self.fake.find(wanted) is None:
             with self.fake._lock:
                 self.fake.models.insert(0, {**copy.deepcopy(model), "name": wanted, "model": wanted})
         self._end_stream()

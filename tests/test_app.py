@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -228,6 +229,26 @@ async def test_newline_key_and_multiline_send(ollama: FakeOllama, make_tui: Make
         assert ollama.bodies("/api/chat")[-1]["messages"][0]["content"] == "a\nb\nline three\nline four"
 
 
+async def test_only_a_typed_backslash_before_enter_breaks_the_line(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        prompt = app.query_one(PromptInput)
+        await pilot.press("a", "backslash", "enter", "b")
+        assert prompt.text == "a\nb"
+        await pilot.press("backslash", "left", "enter")  # the cursor moved away: Enter sends
+        await wait_until(pilot, replied(screen))
+        await type_text(pilot, "ends in C:\\")
+        await pilot.press("enter")
+        await wait_until(pilot, replied(screen, 2))
+        await pilot.press("up")  # the last message comes back, still ending in a backslash
+        await wait_until(pilot, lambda: prompt.text == "ends in C:\\")
+        await pilot.press("enter")
+        await wait_until(pilot, replied(screen, 3))
+        sent = [body["messages"][-1]["content"] for body in ollama.bodies("/api/chat")]
+        assert sent == ["a\nb\\", "ends in C:\\", "ends in C:\\"]
+
+
 async def test_copy_last_reply(ollama: FakeOllama, make_tui: MakeTui) -> None:
     ollama.enqueue(ChatScript(tokens=["copy", " me"]))
     app = make_tui()
@@ -398,13 +419,17 @@ async def test_stalled_stream_shows_the_gap_and_can_be_stopped(ollama: FakeOllam
 
 
 async def test_slow_model_load_says_it_is_waiting(ollama: FakeOllama, make_tui: MakeTui) -> None:
-    ollama.enqueue(ChatScript(tokens=["ready"], first_delay=4.5))
+    loaded = threading.Event()
+    ollama.enqueue(ChatScript(tokens=["ready"], hold=loaded))
     app = make_tui()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
         await send(pilot, "load please")
         await wait_until(pilot, lambda: "waiting for the model 3 s" in screen_text(app))
+        assert screen.turns[-1].content == "" and screen.streaming is not None  # still loading
+        loaded.set()
         await wait_until(pilot, replied(screen))
+        assert "waiting for the model" not in screen_text(app)
         assert screen.turns[-1].content == "ready" and screen.turns[-1].state == TurnState.COMPLETE
 
 
@@ -440,21 +465,26 @@ async def test_stop_during_the_save_still_ends_the_reply(
     app = make_tui()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
-        slow_add = app.store.add_turn
+        add_turn = app.store.add_turn
+        saving, disk_free = threading.Event(), threading.Event()
 
-        def add_turn(*args):
-            import time
+        def busy_disk(*args):  # on the writer's thread: holds the save until the test lets it go
+            saving.set()
+            assert disk_free.wait(10), "the save was never let go"
+            return add_turn(*args)
 
-            time.sleep(0.3)  # a busy disk
-            return slow_add(*args)
-
-        monkeypatch.setattr(app.store, "add_turn", add_turn)
-        await send(pilot, "quick")
-        await pilot.press("escape")
-        await wait_until(pilot, lambda: screen.streaming is None)
+        monkeypatch.setattr(app.store, "add_turn", busy_disk)
+        try:
+            await send(pilot, "quick")
+            await wait_until(pilot, saving.is_set)
+            await pilot.press("escape")  # the save is under way: nothing was asked of the server yet
+            await wait_until(pilot, lambda: screen.streaming is None)  # while the save is still held
+            assert not ollama.bodies("/api/chat")
+        finally:
+            disk_free.set()
         stopped = screen.turns[-1]
         assert stopped.state == TurnState.STOPPED
-        monkeypatch.setattr(app.store, "add_turn", slow_add)
+        monkeypatch.setattr(app.store, "add_turn", add_turn)
         await send(pilot, "next one")
         await wait_until(pilot, replied(screen, 2))
         assert screen.turns[-1].state == TurnState.COMPLETE

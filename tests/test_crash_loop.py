@@ -129,17 +129,19 @@ def test_sigkill_at_random_moments(ollama: FakeOllama, tmp_path: Path, capsys: p
                 wait(
                     lambda requests=requests: len(ollama.bodies("/api/chat")) > requests
                 )  # the question is saved by now
-                time.sleep(rng.uniform(0, 0.7))
+                time.sleep(rng.uniform(0, 0.7))  # deliberate: the kill comes at a random moment of the reply
             elif action == "rename":
                 assert current is not None  # chosen only when there is a conversation
                 title = (current, f"renamed in run {run}")
                 app.type(f"/rename {title[1]}\r")
+                # Deliberate: the kill comes at a random moment, often within the rename itself.
                 time.sleep(rng.choice([rng.uniform(0, 0.03), rng.uniform(0, 0.3)]))
             else:
                 deleted = current
                 app.type("/delete\r")
                 app.wait_for("Delete “")  # the question
                 app.type("y")
+                # Deliberate: the kill comes at a random moment, often within the delete itself.
                 time.sleep(rng.choice([rng.uniform(0, 0.03), rng.uniform(0, 0.3)]))
             before = read(db)
         finally:

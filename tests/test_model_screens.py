@@ -11,10 +11,12 @@ import pytest
 from conftest import screen_text, wait_until
 from ollama_server import FakeOllama
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.message import Message
 from textual.screen import Screen
 from textual.types import CSSPathType
 from textual.widgets import Input, ProgressBar, Static, Switch, TextArea
+from textual.widgets._progress_bar import Bar
 
 from app.chat_options import ChatOptions
 from app.client import OllamaClient
@@ -133,6 +135,53 @@ async def test_pull_of_an_unknown_model_shows_the_servers_message(ollama: FakeOl
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.results == [None])
     assert ollama.find("nosuch:7b") is None
+
+
+def bars(app: App[Any]) -> list[tuple[float, str]]:
+    """Each bar of the pull dialog as drawn now: how full, and its colour."""
+    drawn = []
+    for bar in app.screen.query(Bar):
+        fraction = bar.percentage or 0.0
+        style = bar.get_component_rich_style("bar--bar" if fraction < 1 else "bar--complete")
+        drawn.append((fraction, str(style.color and style.color.name)))
+    return drawn
+
+
+def still(app: App[Any]) -> bool:
+    """No bar of the dialog animates: none waits for a size, none redraws by itself."""
+    bars = app.screen.query(Bar)
+    return bool(bars) and all(bar.percentage is not None and bar.auto_refresh is None for bar in bars)
+
+
+async def test_a_pull_that_fails_before_any_download_stops_its_bars(ollama: FakeOllama, client: OllamaClient) -> None:
+    ollama.pull_delay = 1.0  # the error comes a second after "pulling manifest"
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open(PullScreen(client, "nosuch:7b"))
+        await wait_until(pilot, lambda: text_of(app, "#pull-status") == "pulling manifest")
+        assert not still(app)  # the premise: while no size has come, the bars animate
+        await wait_until(pilot, lambda: "file does not exist" in screen_text(app))
+        assert still(app)
+        error = Color.parse(app.theme_variables["error"]).rich_color.name
+        assert bars(app) == [(0.0, error), (0.0, error)]
+
+
+async def test_a_pull_that_fails_part_way_keeps_its_bars_where_they_stopped(
+    ollama: FakeOllama, client: OllamaClient
+) -> None:
+    ollama.pull_error_after = 3  # the manifest, then a quarter of the weights
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open(PullScreen(client, "smollm2:135m"))
+        await wait_until(pilot, lambda: "max retries exceeded" in screen_text(app))
+        assert "Could not pull smollm2:135m: max retries exceeded: connection" in screen_text(app)
+        assert still(app)
+        error = Color.parse(app.theme_variables["error"]).rich_color.name
+        # Only the weights were announced, so both bars show a quarter: where the download stopped.
+        (layer, layer_colour), (overall, overall_colour) = bars(app)
+        assert abs(layer - 0.25) < 0.02 and abs(overall - 0.25) < 0.02
+        assert layer_colour == overall_colour == error
+    assert ollama.find("smollm2:135m") is None
 
 
 async def test_pull_refused_with_an_error_status(ollama: FakeOllama, client: OllamaClient) -> None:

@@ -13,7 +13,7 @@ from bisect import bisect_right
 
 from app.render.console import Row, blank_row
 from app.render.markdown import CODE_THEME
-from app.render.sections import ListCount, ListSection, Section, make_section
+from app.render.sections import CodeText, FenceSection, ListCount, ListSection, Section, make_section
 from app.render.structure import Structure
 from app.text import StreamSanitizer
 
@@ -246,6 +246,34 @@ class MessageRenderer:
         if index >= len(self._starts):
             return self._end + offset
         return self._starts[index] + offset
+
+    def code_blocks(self) -> list[CodeText]:
+        """Every fenced code block of the message, in order (the numbers people use are
+        these indexes plus one)."""
+        return [code for section in self._sections for code in section.code_blocks()]
+
+    def code_label(self, y: int) -> tuple[int, str] | None:
+        """(number, language) of the code block whose first row is row `y`, for the label
+        drawn there (code blocks nested in a list or a quote have none)."""
+        if not self._starts or not 0 <= y < self._end:
+            return None
+        index = bisect_right(self._starts, y) - 1
+        if self._starts[index] != y or not isinstance(self._sections[index], FenceSection):
+            return None
+        number = 1 + sum(len(section.code_blocks()) for section in self._sections[:index])
+        return number, self._sections[index].span.language
+
+    def is_code_row(self, y: int) -> bool | None:
+        """Whether row `y` holds a line of a code block (True), its padding (None: nothing
+        to copy), or other text (False)."""
+        if not self._starts or not 0 <= y < self._end:
+            return False
+        index = bisect_right(self._starts, y) - 1
+        section = self._sections[index]
+        if not isinstance(section, FenceSection):
+            return False
+        offset = y - self._starts[index]
+        return None if offset in (0, section.height(self._width) - 1) else True
 
     @property
     def holds_lines(self) -> bool:

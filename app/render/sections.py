@@ -8,12 +8,20 @@ what comes into view, and the open end of a streaming message at every update.
 from __future__ import annotations
 
 from copy import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from app.render.console import CONSOLE, Row, blank_row, estimate_rows
-from app.render.markdown import CODE_THEME, LAST_NUMBER, Block, blocks, draw_tokens, parser
+from app.render.markdown import CODE_THEME, LAST_NUMBER, Block, block_parser, blocks, draw_tokens, parser
 from app.render.structure import Kind, Span
+
+
+@dataclass(frozen=True, slots=True)
+class CodeText:
+    """A fenced code block's language and code, as written (for copying and saving)."""
+
+    language: str
+    code: str
 
 
 class Drawing(Protocol):
@@ -35,6 +43,7 @@ class Section:
         self.rows: int | None = None  # measured height at `width`; None: use the estimate
         self.width = 0
         self.draws = 0  # how many times this section drew rows: lets tests check the work done
+        self._code: list[CodeText] | None = None
 
     def update(self, span: Span, text: str) -> bool:
         """The span as the structure sees it now; whether it changed."""
@@ -47,7 +56,18 @@ class Section:
         if unchanged:
             return False
         self.rows = None
+        self._code = None
         return True
+
+    def code_blocks(self) -> list[CodeText]:
+        """The fenced code blocks in this section, nested ones (in a list, a quote) too."""
+        if self._code is None:
+            self._code = [
+                CodeText(token.info.strip().partition(" ")[0], token.content)
+                for token in block_parser().parse(self.source)
+                if token.type == "fence"
+            ]
+        return self._code
 
     @property
     def source(self) -> str:
@@ -271,6 +291,13 @@ class ParagraphSection(DrawnSection):
 
 
 class FenceSection(DrawnSection):
+    def code_blocks(self) -> list[CodeText]:
+        span = self.span
+        code = self.text[span.code_start : span.code_end]
+        if span.indent:  # markdown-it takes up to the fence's indentation off every line
+            code = "".join(_dedent(line, span.indent) for line in code.splitlines(keepends=True))
+        return [CodeText(span.language, code)]
+
     def _content(self) -> str:
         return self.text[self.span.start : self.span.end]
 
@@ -279,6 +306,11 @@ class FenceSection(DrawnSection):
 
     def _set(self, drawing: Drawing, source: str) -> None:
         drawing.set_source(source)  # type: ignore[attr-defined]
+
+
+def _dedent(line: str, spaces: int) -> str:
+    stripped = line.lstrip(" ")
+    return line[min(spaces, len(line) - len(stripped)) :]
 
 
 class TableSection(DrawnSection):

@@ -15,7 +15,11 @@ from app.text import key_name
 
 EXTRA_KEYS = (
     ("Enter", "send the message"),
-    ("Ctrl+J, Alt+Enter", "new line in the message (pasting multi-line text works too)"),
+    ("`\\` then Enter, Ctrl+J", "new line in the message, in every terminal (pasting multi-line text works too)"),
+    (
+        "Alt+Enter, Shift+Enter",
+        "new line too, in terminals that report them (kitty keyboard protocol); elsewhere, tmux included, they send",
+    ),
     ("Up (in an empty input)", "bring back your last message, to send again or change"),
     ("Tab (typing a /command)", "complete its name; the input's border shows its usage, or the names left"),
     ("Ctrl+C (while a reply arrives)", "stop it, as in ollama run"),

@@ -234,7 +234,10 @@ class PullScreen(ModalScreen[str | None]):
         error.update(sanitize(event.error))
         error.remove_class("-hidden")
         self.query_one("#pull-keys", Static).update("Esc close")
-        self.add_class("-failed")
+        for bar in self.query(ProgressBar):
+            if bar.total is None:  # no size came: an empty bar, not one still waiting
+                bar.update(total=1, progress=0)
+        self.add_class("-failed")  # the bars stay where the download stopped, drawn as failed
 
     def action_cancel(self) -> None:
         if self.outcome is None and self._worker is not None:

@@ -14,17 +14,23 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.selection import Selection
 from textual.strip import Strip
 
 from app.conversation import Turn
+from app.render.sections import CodeText
 from app.text import sanitize
 from app.widgets.conversation_layout import Anchor, LaidOutTurns
-from app.widgets.turn_lines import TurnLines
+from app.widgets.selection_text import highlight, selected_text
+from app.widgets.turn_lines import GUTTER, TurnLines
 
 STRIPS_KEPT = 1000  # finished screen lines kept; a few screens' worth
 
@@ -42,20 +48,48 @@ class ConversationView(LaidOutTurns, can_focus=True):
         "conversation-view--dim",
         "conversation-view--thinking",
         "conversation-view--thinking-title",
+        "conversation-view--cursor-bar",
+        "conversation-view--code-label",
     }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Previous", show=False),
+        Binding("down,j", "cursor(1)", "Next", show=False),
+        Binding("shift+up", "scroll_up", "Line up", show=False),
+        Binding("shift+down", "scroll_down", "Line down", show=False),
+        Binding("c", "copy_message", "Copy", tooltip="copy this message as Markdown"),
+        Binding("y", "copy_code", "Copy code", tooltip="copy a code block of this message"),
+        Binding("e", "edit_message", "Edit", tooltip="edit your message and send it again"),
+        Binding("r", "retry_message", "Retry", tooltip="ask again for this reply"),
+    ]
 
-    ALLOW_SELECT = False  # no selection support yet: copy goes through last_reply_text()
+    @dataclass
+    class CopyRequested(Message):
+        """Copy a message (`code` None) or its code block number `code` (0: let the person
+        choose among several)."""
+
+        turn: Turn
+        code: int | None = None
+
+    @dataclass
+    class EditRequested(Message):
+        turn: Turn
+
+    @dataclass
+    class RetryRequested(Message):
+        turn: Turn
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
         self._base_cache: Style | None = None  # the view's own style, from CSS
+        self._cursor: TurnLines | None = None  # the message the keys act on, while focused
 
     # -- public API ---------------------------------------------------------------------
 
     def set_turns(self, turns: Sequence[Turn]) -> None:
         """Show `turns` instead of what was shown, scrolled to the end."""
         self._entries = [TurnLines(turn, self._width) for turn in turns]
+        self._cursor = None
         self._rendered.clear()
         self._strips.clear()
         self._stale = 0
@@ -109,6 +143,8 @@ class ConversationView(LaidOutTurns, can_focus=True):
         if index is None:
             return
         anchor = self._anchor()
+        if self._cursor is self._entries[index]:
+            self._cursor = None
         self._rendered.pop(self._entries[index], None)
         self._forget_strips(self._entries[index])
         del self._entries[index]
@@ -149,6 +185,10 @@ class ConversationView(LaidOutTurns, can_focus=True):
         self.refresh()
         return True
 
+    @property
+    def cursor_turn(self) -> Turn | None:
+        return self._cursor.turn if self._cursor is not None else None
+
     def last_reply_text(self) -> str | None:
         """The raw text of the last assistant turn, for copying."""
         for entry in reversed(self._entries):
@@ -168,8 +208,88 @@ class ConversationView(LaidOutTurns, can_focus=True):
             return
         index = bisect_right(offsets, top) - 1
         entry = self._entries[index]
-        if entry.measured and entry.is_thinking_title(top - offsets[index]):
+        if not entry.measured:
+            return
+        row = top - offsets[index]
+        if entry.is_thinking_title(row):
             self.toggle_thinking(entry.turn)
+        elif (code := entry.code_label_at(row)) is not None:
+            self.post_message(self.CopyRequested(entry.turn, code))
+
+    def on_focus(self) -> None:
+        """The message cursor starts on the last message on screen."""
+        if self._cursor is None and self._entries:
+            offsets = self._sync_offsets()
+            bottom = self.scroll_offset.y + self._viewport().height
+            index = max(0, min(bisect_right(offsets, bottom - 1) - 1, len(self._entries) - 1))
+            self._move_cursor(self._entries[index])
+
+    def on_blur(self) -> None:
+        self._move_cursor(None)
+
+    def action_cursor(self, step: int) -> None:
+        if self._cursor is None or self._cursor not in self._entries:
+            self.on_focus()
+            return
+        index = self._entries.index(self._cursor) + step
+        if 0 <= index < len(self._entries):
+            self._move_cursor(self._entries[index])
+            self._show_turn(index)
+
+    def action_copy_message(self) -> None:
+        if self._cursor is not None:
+            self.post_message(self.CopyRequested(self._cursor.turn))
+
+    def action_copy_code(self) -> None:
+        if self._cursor is not None:
+            self.post_message(self.CopyRequested(self._cursor.turn, 0))
+
+    def action_edit_message(self) -> None:
+        if self._cursor is not None:
+            self.post_message(self.EditRequested(self._cursor.turn))
+
+    def action_retry_message(self) -> None:
+        if self._cursor is not None:
+            self.post_message(self.RetryRequested(self._cursor.turn))
+
+    def code_blocks(self, turn: Turn) -> list[CodeText]:
+        index = self._index_of(turn)
+        return self._entries[index].code_blocks() if index is not None else []
+
+    def _move_cursor(self, entry: TurnLines | None) -> None:
+        for old_or_new in (self._cursor, entry):
+            if old_or_new is not None:
+                old_or_new.cursor = old_or_new is entry
+                self._forget_strips(old_or_new)
+        self._cursor = entry
+        self.refresh()
+
+    def _show_turn(self, index: int) -> None:
+        """Scroll the turn into view if it is not: its first line at the top."""
+        offsets = self._sync_offsets()
+        top, height = self.scroll_offset.y, self._viewport().height
+        start, end = offsets[index], offsets[index + 1]
+        if start < top or end > top + height:
+            if start < top or end - start > height:
+                self._following = False
+                self._settle(Anchor(self._entries[index], index, 0))
+            else:
+                self.scroll_to(y=end - height)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        offsets = self._sync_offsets()
+
+        def plain(y: int) -> tuple[str | None, int]:
+            index = bisect_right(offsets, y) - 1
+            entry = self._entries[index]
+            if not entry.measured or not entry.has_lines:
+                self._measure(index)
+            return entry.plain(y - offsets[index], self._width)
+
+        return selected_text(selection, offsets[-1], plain), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -178,6 +298,18 @@ class ConversationView(LaidOutTurns, can_focus=True):
         self._strips.clear()
 
     def render_line(self, y: int) -> Strip:
+        strip = self._render_row(y)
+        top = self.scroll_offset.y + y
+        # Offsets tell the screen which character of which row the mouse is on; selected
+        # text is highlighted as it is drawn.
+        strip = strip.apply_offsets(0, top)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(top)) is not None:
+            style = self.screen.get_component_rich_style("screen--selection")
+            strip = highlight(strip, max(span[0], GUTTER), span[1], style)
+        return strip
+
+    def _render_row(self, y: int) -> Strip:
         width = self._viewport().width
         base = self._base_style()
         offsets = self._sync_offsets()

@@ -1,4 +1,5 @@
-"""The multi-line input: Enter sends, Ctrl+J (or Alt+Enter) inserts a newline, paste works."""
+"""The multi-line input: Enter sends; `\\` then Enter, Ctrl+J (or Alt+Enter, Shift+Enter where
+the terminal tells them apart) inserts a line break; paste works."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ from typing import ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.widgets.text_area import Location, Selection
 
 from app.widgets.safe_text_area import SafeTextArea
 
+# Most terminals send Alt+Enter and Shift+Enter as a plain Enter; those that speak the kitty
+# keyboard protocol (which Textual asks for) tell them apart. Ctrl+J is a line feed everywhere.
+LINE_BREAK_KEYS = frozenset({"ctrl+j", "alt+enter", "shift+enter"})
+
 
 class PromptInput(SafeTextArea):
+    # Shown in the footer; the keys are handled in `_on_key`, so this binding never fires.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+j", "newline", "Newline"),
-        Binding("alt+enter,shift+enter", "newline", "Newline", show=False),
+        Binding("ctrl+j", "newline", "Newline", key_display="\\⏎ ^j"),
     ]
 
     @dataclass
@@ -40,15 +46,33 @@ class PromptInput(SafeTextArea):
             tab_behavior="focus",
             placeholder="Send a message (/help for commands)",
         )
+        self._after_backslash: Location | None = None  # the cursor, right after a typed backslash
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":  # Enter sends; a pasted newline arrives as a Paste event instead
+        # Handled here, in the order the keys came: a binding would run only once the key had
+        # bubbled up to the app, after the keys typed behind it were already in the text.
+        after_backslash, self._after_backslash = self._after_backslash, None
+        if event.key == "enter" or event.key in LINE_BREAK_KEYS:
             event.stop()
             event.prevent_default()
-            if self.text.strip():
+            if event.key != "enter":
+                self.action_newline()
+            elif after_backslash is not None and self._still_after_backslash(after_backslash):
+                row, column = after_backslash
+                self._replace_via_keyboard("\n", (row, column - 1), after_backslash)
+            elif self.text.strip():  # a pasted newline arrives as a Paste event, never as Enter
                 self.post_message(self.Submitted(self.text))
             return
         await super()._on_key(event)
+        if event.character == "\\" and self.selection.is_empty:
+            # A backslash typed, then Enter, breaks the line, as in a shell: a way that works in
+            # every terminal. Only a typed one: pasted or recalled text ending in one is sent.
+            self._after_backslash = self.cursor_location
+
+    def _still_after_backslash(self, location: Location) -> bool:
+        """Nothing moved the cursor or changed the text since the backslash was typed."""
+        row, column = location
+        return self.selection == Selection.cursor(location) and self.document[row][column - 1 : column] == "\\"
 
     def action_newline(self) -> None:
         start, end = self.selection

@@ -13,6 +13,7 @@ from textual.strip import Strip
 from app.conversation import Turn, TurnState
 from app.render.console import estimate_rows, render_plain
 from app.render.message import MessageRenderer
+from app.render.sections import CodeText
 from app.text import sanitize
 
 BAR = "▎ "
@@ -46,11 +47,12 @@ class TurnLines:
         "_thinking_rows",
         "_thinking_title",
         "_words",
+        "cursor",
         "height",
         "measured",
         "thinking_open",
         "turn",
-    )  # fmt: skip
+    )
 
     def __init__(self, turn: Turn, width: int) -> None:
         self.turn = turn
@@ -62,10 +64,8 @@ class TurnLines:
         self._thinking: MessageRenderer | None = None  # only while the thinking is unfolded
         self._thinking_rows = 0  # title, unfolded lines and the blank line before the answer
         self._thinking_title = ""
-        self._words = (
-            0,
-            0,
-        )  # (length of the thinking, its word count): counted once per change
+        self._words = (0, 0)  # (length of the thinking, its word count): counted once per change
+        self.cursor = False  # the message cursor is on this turn
         self.height = self.estimate(width)
         self.measured = False
 
@@ -208,10 +208,47 @@ class TurnLines:
         """Whether line `y` of this turn is its thinking's title line."""
         return y == 1 and self._thinking_rows > 0
 
+    def code_label_at(self, y: int) -> int | None:
+        """The number of the code block whose label is on line `y` of this turn."""
+        head = 1 + self._thinking_rows
+        if self._body is None or not head <= y < head + self._body_rows:
+            return None
+        label = self._body.code_label(y - head)
+        return label[0] if label else None
+
+    def code_blocks(self) -> list[CodeText]:
+        if self._body is None:
+            self._body = MessageRenderer(breaks=self.turn.role == "user")
+            self._body.update(self.turn.content)
+        return self._body.code_blocks()
+
+    def plain(self, y: int, width: int) -> tuple[str | None, int]:
+        """The text a person selecting line `y` means, without the gutter, the padding of a
+        code block or the colours (None for lines with nothing to copy: notes, padding), and
+        how many characters before it on the line that leaves out."""
+        if y == 0:
+            return self._name(), GUTTER
+        y -= 1
+        if y < self._thinking_rows:
+            if y == 0 or self._thinking is None:
+                return None, GUTTER
+            thinking_width = content_width(width) - THINKING_INDENT
+            if y - 1 >= self._thinking.height(thinking_width):
+                return "", GUTTER
+            return _text(self._thinking.line(y - 1, thinking_width)).rstrip(), GUTTER + THINKING_INDENT
+        y -= self._thinking_rows
+        if y < self._body_rows and self._body is not None:
+            kind = self._body.is_code_row(y)
+            if kind is None:
+                return None, GUTTER
+            text = _text(self._body.line(y, content_width(width)))
+            return (text[1:].rstrip(), GUTTER + 1) if kind else (text.rstrip(), GUTTER)
+        return (None if y - self._body_rows < len(self._notes) else ""), GUTTER
+
     def line(self, y: int, width: int, palette: dict[str, Style]) -> Strip:
         """Line `y` of this turn (0 is the header); the turn must be measured."""
         assert self._body is not None
-        bar = Strip([Segment(BAR, palette[f"{self.role}-bar"])], GUTTER)
+        bar = Strip([Segment(BAR, palette["cursor-bar" if self.cursor else f"{self.role}-bar"])], GUTTER)
         if y == 0:
             return Strip.join([bar, self._header(palette)])
         y -= 1
@@ -224,7 +261,10 @@ class TurnLines:
             if (rows := self._body.height(body_width)) != self._body_rows:
                 self._body_rows = rows  # drew a part that was not revealed: the view re-settles
                 self._set_height()
-            return Strip.join([bar, Strip(line, body_width)])
+            strip = Strip(line, body_width)
+            if (label := self._body.code_label(y)) is not None:
+                strip = _labelled(strip, label, palette["code-label"])
+            return Strip.join([bar, strip])
         y -= self._body_rows
         if y < len(self._notes):
             note, key = self._notes[y]
@@ -241,13 +281,33 @@ class TurnLines:
             return Strip.join([Strip.blank(THINKING_INDENT), line.apply_style(palette["thinking"])])
         return Strip.blank(1)  # between the thinking and the answer
 
+    def _name(self) -> str:
+        return _ROLE_NAMES.get(self.turn.role) or sanitize(self.turn.model) or "assistant"
+
     def _header(self, palette: dict[str, Style]) -> Strip:
         turn = self.turn
-        name = _ROLE_NAMES.get(turn.role) or sanitize(turn.model) or "assistant"
-        segments = [Segment(name, palette[f"{self.role}-header"])]
+        segments = [Segment(self._name(), palette[f"{self.role}-header"])]
         if note := _STATE_NOTES.get(turn.state):
             text, key = note
             if turn.state is TurnState.STREAMING and turn.activity:
                 text, key = turn.activity, "warning"
             segments.append(Segment(f"  {text}", palette[key]))
         return Strip(segments)
+
+
+def _text(row: list[Segment]) -> str:
+    return "".join(segment.text for segment in row)
+
+
+def _labelled(strip: Strip, label: tuple[int, str], style: Style) -> Strip:
+    """A code block's first row with its number (and language) at the right: what `/copy code
+    N` and a click take."""
+    number, language = label
+    text = f" {number} {language} " if language else f" {number} "
+    width = strip.cell_length
+    if width <= len(text) + 4:
+        return strip
+    segments = list(strip)
+    background = next((segment.style.bgcolor for segment in reversed(segments) if segment.style), None)
+    tag = Segment(text, Style(bgcolor=background) + style)
+    return Strip.join([strip.crop(0, width - len(text)), Strip([tag], len(text))])
