@@ -25,7 +25,7 @@ from app.settings_file import theme_problem
 from app.settings_writer import NotSaved, remember
 from app.store import Store, StoreError
 from app.store_writer import StoreWriter
-from app.text import sanitize
+from app.text import key_name, sanitize
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -125,6 +125,15 @@ class OllamaTui(App[None]):
     ) -> None:
         """Every toast is plain, terminal-safe text: messages quote servers, models and files."""
         super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C with no reply to stop and nothing selected to copy: say how to quit.
+
+        Replaces Textual's own hint, which is written in markup that `notify` here shows as text.
+        """
+        keys = [key for key, active in self.active_bindings.items() if active.binding.action in ("quit", "app.quit")]
+        if keys:
+            self.notify(f"Press {key_name(keys[0])} to quit the app.", title="Do you want to quit?")
 
     def _store_error(self, error: StoreError) -> None:
         _log.warning("Saving failed: %s", error)

@@ -1,4 +1,5 @@
-"""A conversation in memory: the turns a person sees and the history sent to Ollama.
+"""A conversation in memory: what it is (`ConversationInfo`), the turns a person sees, and the
+history sent to Ollama.
 
 Shared by the store (which saves turns), the chat screen (which builds requests from them) and
 the conversation view (which draws them). No UI, no HTTP, no SQL.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from app.protocol import ChatMessage, ChatStats, ToolCall
 from app.text import cut_bytes
@@ -16,6 +18,22 @@ from app.text import cut_bytes
 # most this much of it, in every request: a reopened conversation sends what was sent before.
 MODEL_RESULT_BYTES = 100_000
 MODEL_RESULT_NOTE = "\n\n[The result was longer than 100 KB; the rest was not sent.]"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationInfo:
+    """A saved conversation as the store lists it: what it is called, when it last changed,
+    and the settings it keeps (model, system prompt, options)."""
+
+    id: int
+    title: str
+    created_at: float
+    updated_at: float  # time of the last message change; renames do not reorder the list
+    model: str
+    system: str = ""
+    options: tuple[tuple[str, Any], ...] = ()
+    message_count: int = 0
+    tool_settings: str = ""  # JSON kept for the tools layer (app.tools.policy); "" when none
 
 
 class TurnState(StrEnum):

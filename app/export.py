@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.conversation import ToolStatus, Turn, TurnState
+from app.conversation import ConversationInfo, ToolStatus, Turn, TurnState
 from app.protocol import ChatMessage, ChatStats, ToolCall
-from app.store import ConversationInfo
 from app.text import sanitize
 
 FORMAT = "ollama-tui-conversation"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from app.conversation import Turn
-from app.protocol import ChatStats, ModelInfo
+from app.protocol import ModelInfo
+from app.streaming import ReplyOutcome
 
 
 @dataclass
@@ -39,10 +40,7 @@ class ReplyWaiting(Message):
 
 @dataclass
 class ReplyEnded(Message):
-    """A reply is over: finished (stats set), stopped, interrupted or failed (error set)."""
+    """A reply is over: finished, stopped, interrupted or failed, as `outcome` says."""
 
     turn: Turn
-    stats: ChatStats | None = None
-    error: str = ""
-    stopped: bool = False
-    unreachable: bool = False
+    outcome: ReplyOutcome

@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.conversation import ConversationInfo
 from app.export import export_text, from_json, write_export
 from app.stdout import silence_stdout
-from app.store import ConversationInfo, Store, StoreError
+from app.store import Store, StoreError
 from app.text import sanitize
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+# ConversationInfo is also imported from here by code written before it moved.
+from app.conversation import ConversationInfo as ConversationInfo
 from app.conversation import ToolStatus, Turn, TurnState
 from app.paths import make_private_dir
 from app.protocol import ChatStats, ToolCall
@@ -159,19 +161,6 @@ class StoreError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class ConversationInfo:
-    id: int
-    title: str
-    created_at: float
-    updated_at: float  # time of the last message change; renames do not reorder the list
-    model: str
-    system: str = ""
-    options: tuple[tuple[str, Any], ...] = ()
-    message_count: int = 0
-    tool_settings: str = ""  # JSON kept for the tools layer (app.tools.policy); "" when none
-
-
-@dataclass(frozen=True, slots=True)
 class SearchHit:
     conversation_id: int
     message_id: int
@@ -283,14 +272,9 @@ class Store:
         now = time.time()
         stored_options = _dump_options(options)
         with self._transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO conversations"
-                " (title, created_at, updated_at, model, system, options, tool_settings)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (title, now, now, model, system, stored_options, tool_settings),
-            )
+            conversation_id = _insert_conversation(db, title, now, now, model, system, stored_options, tool_settings)
         return ConversationInfo(
-            _row_id(cursor),
+            conversation_id,
             title,
             now,
             now,
@@ -480,21 +464,16 @@ class Store:
         created = info.created_at or now
         title = info.title or next((make_title(turn.content) for turn in turns if turn.role == "user"), "")
         with self._transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO conversations"
-                " (title, created_at, updated_at, model, system, options, tool_settings)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    title,
-                    created,
-                    info.updated_at or created,
-                    info.model,
-                    info.system,
-                    _dump_options(info.options),
-                    info.tool_settings,
-                ),
+            conversation_id = _insert_conversation(
+                db,
+                title,
+                created,
+                info.updated_at or created,
+                info.model,
+                info.system,
+                _dump_options(info.options),
+                info.tool_settings,
             )
-            conversation_id = _row_id(cursor)
             for turn in turns:
                 state = TurnState.INTERRUPTED if turn.state is TurnState.STREAMING else turn.state
                 _insert_turn(db, conversation_id, turn, state, turn.created_at or now, now)
@@ -690,13 +669,32 @@ def _write_problem(path: Path, error: sqlite3.Error) -> _Problem:
     return _Problem(f"The conversation database at {path} cannot be written ({_reason(error)}).")
 
 
+# The result codes a person can act on, each said two ways: why a file cannot be opened
+# ("… cannot be written (REASON)") and what a change that failed later means.
+_BUSY = (
+    "another program has it locked",
+    "The conversation database is busy in another program; try again in a moment.",
+)
+_DENIED = (
+    "permission denied: the file or its folder is read-only or private",
+    "The conversation database can no longer be written; check its permissions.",
+)
+_DAMAGED = ("it is damaged", "The conversation database is damaged.")
+_KNOWN_ERRORS: dict[int, tuple[str, str]] = {
+    sqlite3.SQLITE_BUSY: _BUSY,
+    sqlite3.SQLITE_LOCKED: _BUSY,
+    sqlite3.SQLITE_READONLY: _DENIED,
+    sqlite3.SQLITE_CANTOPEN: _DENIED,
+    sqlite3.SQLITE_PERM: _DENIED,
+    sqlite3.SQLITE_FULL: ("the disk is full", "The disk is full, so the conversation could not be saved."),
+    sqlite3.SQLITE_CORRUPT: _DAMAGED,
+    sqlite3.SQLITE_NOTADB: _DAMAGED,
+}
+
+
 def _reason(error: sqlite3.Error) -> str:
-    code = _code(error)
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return "another program has it locked"
-    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
-        return "permission denied: the file or its folder is read-only or private"
-    return str(error)
+    known = _KNOWN_ERRORS.get(_code(error))
+    return known[0] if known else str(error)
 
 
 def _code(error: sqlite3.Error) -> int:
@@ -716,15 +714,9 @@ def _translated() -> Iterator[None]:
 
 
 def _sentence(error: sqlite3.Error) -> str:
-    code = _code(error)
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return "The conversation database is busy in another program; try again in a moment."
-    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
-        return "The conversation database can no longer be written; check its permissions."
-    if code == sqlite3.SQLITE_FULL:
-        return "The disk is full, so the conversation could not be saved."
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return "The conversation database is damaged."
+    known = _KNOWN_ERRORS.get(_code(error))
+    if known:
+        return known[1]
     if isinstance(error, sqlite3.ProgrammingError):
         return "The conversation database is already closed."
     return f"The conversation database failed: {error}."
@@ -769,6 +761,24 @@ def _turn(row: tuple[Any, ...]) -> Turn:
         tool_status=_tool_status(tool_status),
         duration=duration,
     )
+
+
+def _insert_conversation(
+    db: sqlite3.Connection,
+    title: str,
+    created: float,
+    updated: float,
+    model: str,
+    system: str,
+    options: str,
+    tool_settings: str,
+) -> int:
+    cursor = db.execute(
+        "INSERT INTO conversations (title, created_at, updated_at, model, system, options, tool_settings)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (title, created, updated, model, system, options, tool_settings),
+    )
+    return _row_id(cursor)
 
 
 def _insert_turn(

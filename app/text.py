@@ -1,4 +1,4 @@
-"""Pure text helpers: terminal safety for untrusted text, and conversation titles.
+"""Pure text helpers: terminal safety for untrusted text, conversation titles, key names.
 
 Textual passes ESC sequences inside widget text through to the terminal, so every string from
 a model or the database goes through `sanitize()` before it is drawn. Text is stored raw.
@@ -103,3 +103,12 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
+
+
+def key_name(keys: str) -> str:
+    """`ctrl+n,f1` → `Ctrl+N, F1`."""
+    names = (
+        "+".join(part.upper() if len(part) == 1 else part.capitalize() for part in key.split("+"))
+        for key in keys.split(",")
+    )
+    return ", ".join(names).replace("Escape", "Esc")

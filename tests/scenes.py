@@ -26,13 +26,14 @@ from ollama_server import ChatScript, FakeOllama
 from app.app import OllamaTui, make_app
 from app.chat_options import ChatOptions, apply_set
 from app.client import OllamaClient
+from app.commands import models as model_commands
 from app.config import DEFAULT_HOST, Settings
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.protocol import ChatStats
 from app.screens.chat import ChatScreen
 from app.screens.pull import PullScreen, PullSnapshot
 from app.screens.settings import SettingsScreen
-from app.store import ConversationInfo, Store
+from app.store import Store
 from app.widgets.prompt_input import PromptInput
 
 SIZE = (110, 34)
@@ -215,7 +216,7 @@ def no_models(server: FakeOllama, data_dir: Path) -> Scene:
 
     async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
-        await settle(pilot, lambda: screen._reachable)
+        await settle(pilot, lambda: screen.reachable)
 
     return Scene(build(server, data_dir), run_before)
 
@@ -240,7 +241,7 @@ def pull(server: FakeOllama, data_dir: Path) -> Scene:
     async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
-        screen.command_pull("gemma3:1b")
+        screen.start_pull("gemma3:1b")
         await settle(pilot, lambda: isinstance(pilot.app.screen, PullScreen))
         snapshot = PullSnapshot(
             "gemma3:1b", "pulling 7cd4618c1faf", 412_300_000, 815_319_791, 412_300_000, 815_327_000, 12_300_000.0
@@ -257,7 +258,7 @@ def model_details(server: FakeOllama, data_dir: Path) -> Scene:
     async def run_before(pilot) -> None:
         screen = chat_screen(pilot)
         await settle(pilot, lambda: screen.models)
-        screen.command_info("qwen3:4b")
+        model_commands.info(screen, "qwen3:4b")
         await settle(pilot, lambda: "qwen3" in shown(pilot, "#details-body"))
 
     return Scene(build(server, data_dir), run_before)
@@ -272,7 +273,7 @@ def settings(server: FakeOllama, data_dir: Path) -> Scene:
         options = ChatOptions()
         for line in ("system You are a terse assistant.", "parameter temperature 0.2", "parameter num_ctx 8192"):
             options = apply_set(options, line).options
-        screen.options = options
+        screen.current.options = options
         screen.action_settings()
         await settle(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
         pilot.app.screen.query_one("#field-top-p").value = "1.5"

@@ -149,7 +149,7 @@ async def test_switch_model_mid_conversation(ollama: FakeOllama, make_tui: MakeT
         await send(pilot, "one")
         await wait_until(pilot, replied(screen))
         await send(pilot, "/model qwen3:4b")
-        assert screen.model == "qwen3:4b"
+        assert screen.current.model == "qwen3:4b"
         await send(pilot, "two")
         await wait_until(pilot, replied(screen, 2))
         body = ollama.bodies("/api/chat")[-1]
@@ -167,7 +167,7 @@ async def test_picker_chooses_model(ollama: FakeOllama, make_tui: MakeTui) -> No
         await pilot.press("ctrl+o")
         assert isinstance(focused(app), ModelPicker)
         await pilot.press("down", "enter")
-        assert screen.model == "qwen3:4b"
+        assert screen.current.model == "qwen3:4b"
         assert isinstance(focused(app), PromptInput)
         assert "● qwen3:4b" in screen_text(app)
         await send(pilot, "hello")
@@ -179,12 +179,12 @@ async def test_model_option_and_load_command(ollama: FakeOllama, make_tui: MakeT
     app = make_tui(model="llava:7b")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
-        assert screen.model == "llava:7b"
+        assert screen.current.model == "llava:7b"
         await send(pilot, "/load qwen3")  # no such model: refused with a hint
-        assert screen.model == "llava:7b"
+        assert screen.current.model == "llava:7b"
         assert "ollama pull qwen3" in screen_text(app)
         await send(pilot, "/load llama3.2")  # untagged means :latest
-        assert screen.model == "llama3.2:latest"
+        assert screen.current.model == "llama3.2:latest"
 
 
 async def test_last_used_model_is_remembered(ollama: FakeOllama, make_tui: MakeTui) -> None:
@@ -195,7 +195,7 @@ async def test_last_used_model_is_remembered(ollama: FakeOllama, make_tui: MakeT
     again = make_tui()
     async with again.run_test(size=SIZE, notifications=True) as pilot:
         screen = await ready(pilot)
-        assert screen.model == "qwen3:4b"
+        assert screen.current.model == "qwen3:4b"
 
 
 async def test_slash_commands(ollama: FakeOllama, make_tui: MakeTui) -> None:
@@ -445,6 +445,17 @@ async def test_ctrl_c_stops_a_reply_like_ollama_run(ollama: FakeOllama, make_tui
         assert screen.turns[-1].state == TurnState.STOPPED
         assert app.is_running  # Ctrl+C with nothing arriving does not quit either
         await pilot.press("ctrl+c")
+        assert app.is_running
+
+
+async def test_ctrl_c_with_nothing_arriving_says_how_to_quit(ollama: FakeOllama, make_tui: MakeTui) -> None:
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: "to quit the app" in screen_text(app))
+        assert [note.message for note in app._notifications] == ["Press Ctrl+Q to quit the app."]
+        assert "Press Ctrl+Q to quit the app." in screen_text(app) and "[b]" not in screen_text(app)
         assert app.is_running
 
 

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from app.app import OllamaTui, make_app
 from app.cli import build_parser, read_config, settings_from
+from app.commands import table
 from app.screens.chat import ChatScreen
 from app.widgets.conversation_view import ConversationView
 from app.widgets.prompt_input import PromptInput
@@ -131,7 +132,7 @@ async def test_a_file_that_does_not_parse_is_never_rewritten(ollama: FakeOllama,
     app = tui(ollama, tmp_path, path)
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         screen = await ready(pilot)
-        assert screen.model == "qwen3:4b"  # the rest of the file applies
+        assert screen.current.model == "qwen3:4b"  # the rest of the file applies
         assert notices(app) == [f"{path}:2: not valid TOML (Invalid value); this line is skipped."]
         await choose_theme(pilot, "textual-light")
         await wait_until(pilot, lambda: any("not valid TOML, so the app leaves it" in text for text in notices(app)))
@@ -158,8 +159,8 @@ async def test_problems_are_shown_at_start_and_the_rest_applies(ollama: FakeOlla
             + ".",
         ]
         assert "options.num_ctx" in screen_text(app)  # on screen, as plain text
-        assert app.theme == "textual-dark" and screen.model == "qwen3:4b"
-        assert screen.options.options == (("top_k", 7),)
+        assert app.theme == "textual-dark" and screen.current.model == "qwen3:4b"
+        assert screen.current.options.options == (("top_k", 7),)
         app.query_one(PromptInput).focus()
         await pilot.press("escape")  # the default stop key still works: nothing to stop, nothing breaks
     assert 'theme = "solarised-light"' in path.read_text(encoding="utf-8")  # nobody changed it: not rewritten
@@ -172,7 +173,7 @@ async def test_new_conversations_start_with_the_files_options(ollama: FakeOllama
     app = tui(ollama, tmp_path, path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        assert screen.model == "qwen3:4b"  # the file's model: no conversation or flag names one
+        assert screen.current.model == "qwen3:4b"  # the file's model: no conversation or flag names one
 
         async def ask(question: str) -> None:
             count = len(screen.turns)
@@ -181,7 +182,7 @@ async def test_new_conversations_start_with_the_files_options(ollama: FakeOllama
             await wait_until(pilot, lambda: len(screen.turns) == count + 2 and screen.streaming is None)
 
         await ask("Capital of Peru?")
-        screen.command_set("parameter temperature 0.1")  # this conversation only
+        table.run(screen, "/set parameter temperature 0.1")  # this conversation only
         await ask("Sure?")
         await pilot.press("ctrl+n")
         await ask("Capital of Ecuador?")

@@ -6,14 +6,17 @@ from __future__ import annotations
 import itertools
 import re
 import weakref
+from typing import ClassVar
 
 from conftest import following
 from rich.color import Color
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.types import CSSPathType
 
 from app.conversation import Turn, TurnState
+from app.paths import STYLES_DIR
 from app.protocol import ChatStats
 from app.render.markdown import CODE_THEME
 from app.render.message import MessageRenderer
@@ -24,6 +27,8 @@ SIZE = (80, 24)
 
 
 class Host(App[None]):
+    CSS_PATH: ClassVar[CSSPathType] = [STYLES_DIR / "chat.tcss"]  # the view's colours and scrollbar
+
     def compose(self) -> ComposeResult:
         yield ConversationView()
 

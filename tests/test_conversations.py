@@ -78,7 +78,7 @@ async def test_list_shows_conversations_newest_first_and_opens_one(make_tui: Mak
         text = screen_text(app)
         assert "Capital of Peru?" in text and "Lima is the capital." in text
         assert "● Peru" in text
-        assert screen.model == "llama3.2:latest"  # the model the conversation was using
+        assert screen.current.model == "llama3.2:latest"  # the model the conversation was using
 
 
 async def test_resume_sends_stored_history(ollama: FakeOllama, make_tui: MakeTui, tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ async def test_resume_sends_stored_history(ollama: FakeOllama, make_tui: MakeTui
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await started(pilot)
         assert screen.conversation is not None and screen.conversation.title == "Rust lifetimes"
-        assert screen.model == "qwen3:4b"
+        assert screen.current.model == "qwen3:4b"
         await send(pilot, "And in closures?")
         await wait_until(pilot, reply_done(screen, 2))
         body = ollama.bodies("/api/chat")[-1]
@@ -125,7 +125,7 @@ async def test_switch_model_then_reopen_keeps_each_reply_label(ollama: FakeOllam
             ("assistant", "llama3.2:latest"),
             ("assistant", "qwen3:4b"),
         ]
-        assert screen.model == "qwen3:4b"
+        assert screen.current.model == "qwen3:4b"
         lines = screen_text(again).splitlines()
         assert any("▎ llama3.2:latest" in line for line in lines)
         assert any("▎ qwen3:4b" in line for line in lines)

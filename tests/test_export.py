@@ -7,10 +7,9 @@ import json
 import pytest
 
 from app import __version__
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.export import FORMAT, FORMAT_VERSION, from_json, to_json, to_markdown
 from app.protocol import ChatStats
-from app.store import ConversationInfo
 
 INFO = ConversationInfo(
     id=3,

@@ -32,11 +32,11 @@ from textual.widgets import Input
 
 from app.app import OllamaTui, make_app
 from app.config import Settings
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.export import free_path, from_json, to_json, to_markdown
 from app.screens.chat import ChatScreen
 from app.screens.dialogs import AskText
-from app.store import ConversationInfo, Store
+from app.store import Store
 from app.text import sanitize
 from app.widgets.conversation_view import ConversationView
 from app.widgets.prompt_input import PromptInput

@@ -18,6 +18,7 @@ from app.screens.dialogs import AskText, Confirm
 from app.screens.model_details import ModelDetailsScreen
 from app.screens.pull import PullScreen
 from app.screens.settings import SettingsScreen
+from app.widgets.context_meter import ContextMeter
 from app.widgets.model_picker import ModelPicker
 
 MakeTui = Callable[..., OllamaTui]
@@ -30,7 +31,7 @@ async def started(pilot, model: str = "") -> ChatScreen:
     await wait_until(pilot, lambda: screen.models)
     if model:
         await send(pilot, f"/model {model}")
-    await wait_until(pilot, lambda: screen.model in screen.details)
+    await wait_until(pilot, lambda: screen.current.model in screen.catalog.details)
     return screen
 
 
@@ -187,9 +188,17 @@ async def test_context_meter_warns_before_overflow(ollama: FakeOllama, make_tui:
         await send(pilot, "/set parameter num_ctx 128")
         await send(pilot, "a question long enough to fill a tiny window")
         await wait_until(pilot, replied(screen))
-        text = screen_text(app)
-        assert "ctx " in text and "/128" in text
-        assert "Context almost full" in text
+        status_line = screen_text(app).splitlines()[0]
+        assert "/128" in status_line and status_line.rstrip().endswith("% — /clear or num_ctx")
+        meter = screen.query_one(ContextMeter)
+        assert meter.has_class("-warning") or meter.has_class("-error")
+        assert "silently drops the oldest messages" in str(meter.tooltip)
+        # Said where it covers nothing: no toast over the input about it.
+        assert not any("context" in note.message.lower() for note in app._notifications)
+        await send(pilot, "/show")  # the longer advice
+        await wait_until(pilot, lambda: any("Settings for" in note.title for note in app._notifications))
+        shown = next(note.message for note in app._notifications if "Settings for" in note.title)
+        assert "Context: " in shown and "/128" in shown and "/set parameter num_ctx N" in shown
 
 
 async def test_image_needs_a_vision_model(ollama: FakeOllama, make_tui: MakeTui, tmp_path: Path) -> None:
@@ -202,7 +211,7 @@ async def test_image_needs_a_vision_model(ollama: FakeOllama, make_tui: MakeTui,
         await send(pilot, f"/image {picture}")
         assert "cannot see images" in screen_text(app)
         await send(pilot, "/model llava:7b")
-        await wait_until(pilot, lambda: "llava:7b" in screen.details)
+        await wait_until(pilot, lambda: "llava:7b" in screen.catalog.details)
         await send(pilot, f"/image {tmp_path / 'missing.png'}")
         assert "Cannot read" in screen_text(app)
         await send(pilot, f"/image {tmp_path / 'notes.txt'}")

@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 
-from app.conversation import Turn, TurnState
+from app.conversation import ConversationInfo, Turn, TurnState
 from app.protocol import ChatStats
 from app.store import (
     DB_NAME,
     INTERRUPTED_ERROR,
     SCHEMA_VERSION,
-    ConversationInfo,
     Store,
     StoreError,
 )
@@ -554,6 +553,22 @@ def test_writes_wait_for_another_writer(store: Store, tmp_path: Path) -> None:
         store.add_turn(info.id, Turn("user", "waited"))
         release.join()
     assert [turn.content for turn in store.turns(info.id)] == ["waited"]
+
+
+def test_failed_writes_say_why_in_one_sentence(tmp_path: Path) -> None:
+    with Store.open(tmp_path, timeout=0.05) as store:
+        info = store.create_conversation("m")
+        with raw(tmp_path / DB_NAME) as other:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StoreError, match=r"^The conversation database is busy in another program"):
+                store.rename(info.id, "Waited too long")
+            other.execute("ROLLBACK")
+        # A file that may not grow any more fails as a full disk does (SQLITE_FULL).
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(StoreError, match=r"^The disk is full, so the conversation could not be saved"):
+            store.add_turn(info.id, Turn("user", "many words " * 20_000))
+        assert store.turns(info.id) == []
 
 
 # Concurrency

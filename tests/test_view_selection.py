@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import App, ComposeResult
 from textual.message import Message
+from textual.types import CSSPathType
 
 from app.conversation import Turn
+from app.paths import STYLES_DIR
 from app.widgets.conversation_view import ConversationView
 
 SIZE = (80, 30)
@@ -18,6 +22,8 @@ TURNS = [
 
 
 class Host(App[None]):
+    CSS_PATH: ClassVar[CSSPathType] = [STYLES_DIR / "chat.tcss"]  # the view's colours and scrollbar
+
     def __init__(self) -> None:
         super().__init__()
         self.posted: list[Message] = []

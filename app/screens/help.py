@@ -1,5 +1,4 @@
-"""The help dialog: slash commands (from the command table) and the keys of the chat screen,
-as `[keys]` in the config file set them."""
+"""The help dialog: slash commands (from the command table) and the keys of the chat screen."""
 
 from __future__ import annotations
 
@@ -12,8 +11,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from app.commands import COMMANDS
+from app.commands.table import COMMANDS
 from app.keys import BY_NAME
+from app.text import key_name
 
 # (keys, or the actions whose keys they are, the place they work in, what they do)
 EXTRA_KEYS: tuple[tuple[str | tuple[str, ...], str, str], ...] = (
@@ -25,6 +25,7 @@ EXTRA_KEYS: tuple[tuple[str | tuple[str, ...], str, str], ...] = (
         "new line too, in terminals that report them (kitty keyboard protocol); elsewhere, tmux included, they send",
     ),
     ("Up", " (in an empty input)", "bring back your last message, to send again or change"),
+    ("Tab", " (typing a /command)", "complete its name; the input's border shows its usage, or the names left"),
     (("stop_reply",), " (while a reply arrives)", "stop it, as in ollama run"),
     (
         ("models.info", "models.pull", "models.delete", "models.refresh"),
@@ -32,18 +33,14 @@ EXTRA_KEYS: tuple[tuple[str | tuple[str, ...], str, str], ...] = (
         "model details, pull a model, delete a model, refresh the list",
     ),
     (("conversations.rename", "conversations.delete"), " (in the conversation list)", "rename, delete"),
+    (
+        "Up, Down, C, Y, E, R",
+        " (in the conversation)",
+        "move between messages; copy the message, copy a code block, edit and resend yours, ask again",
+    ),
     (("command_palette",), "", "the command palette: change the theme, see all keys"),
     (("quit",), "", "quit"),
 )
-
-
-def key_name(keys: str) -> str:
-    """`ctrl+n,f1` → `Ctrl+N, F1`."""
-    names = (
-        "+".join(part.upper() if len(part) == 1 else part.capitalize() for part in key.split("+"))
-        for key in keys.split(",")
-    )
-    return ", ".join(names).replace("Escape", "Esc")
 
 
 def help_text(bindings: list[BindingType], keymap: Mapping[str, str] | None = None) -> str:
@@ -57,16 +54,21 @@ def help_text(bindings: list[BindingType], keymap: Mapping[str, str] | None = No
 
     rows = ["# ollama-tui help", "", "| Command | What it does |", "|---|---|"]
     for command in COMMANDS:
-        names = ", ".join(f"`{name}{' ' + command.usage if command.usage else ''}`" for name in command.names[:2])
-        rows.append(f"| {names} | {command.summary} |")
+        names = ", ".join(f"`{name}{' ' + command.usage if command.usage else ''}`" for name in command.names)
+        rows.append(f"| {_cell(names)} | {_cell(command.summary)} |")
     rows += ["", "| Key | What it does |", "|---|---|"]
-    rows += [f"| {keys(names)}{where} | {what} |" for names, where, what in EXTRA_KEYS]
+    rows += [f"| {_cell(keys(names))}{where} | {what} |" for names, where, what in EXTRA_KEYS]
     rows += [
         f"| {key_name(keymap.get(binding.id or '') or binding.key)} | {binding.tooltip or binding.description} |"
         for binding in bindings
         if isinstance(binding, Binding) and binding.description
     ]
     return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    """A table cell: a `|` in a usage (`[md|json]`) would end the cell, even in backticks."""
+    return text.replace("|", "\\|")
 
 
 class HelpScreen(ModalScreen[None]):

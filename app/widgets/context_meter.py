@@ -1,19 +1,23 @@
 """How full the context window is, from the last reply's token counts: `ctx 3.1k/8k 38%`.
 
 Ollama drops the oldest messages without a word once the window is full, so the meter turns
-to a warning colour well before that, and to an error colour when it is about to happen.
+to a warning colour well before that, and to an error colour when it is about to happen; then
+it also says what to do (`— /clear or num_ctx`), and its tooltip (and /show) says why. It sits
+in the status line, so the warning covers nothing being typed.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from textual.content import Content
 from textual.widgets import Static
 
 from app.protocol import ChatStats
 
 WARNING_AT = 0.80
 ERROR_AT = 0.95
+NEAR_FULL_HINT = " — /clear or num_ctx"  # after the figures, from WARNING_AT on
 
 Level = Literal["normal", "warning", "error"]
 
@@ -66,6 +70,18 @@ def meter_text(used: int, limit: int) -> str:
     return f"ctx {short_count(used)}/{short_count(limit)} {percent}%"
 
 
+def context_advice(used: int, limit: int) -> str:
+    """What to do about a window that is nearly full; empty while there is room."""
+    fraction = context_fraction(used, limit)
+    if context_level(fraction) == "normal":
+        return ""
+    return (
+        f"This conversation fills {fraction:.0%} of the context window ({limit} tokens). "
+        "Beyond it Ollama silently drops the oldest messages: /clear starts afresh, "
+        "or raise it with /set parameter num_ctx N."
+    )
+
+
 class ContextMeter(Static):
     """Shows the last known usage; blank until both the usage and the window are known.
 
@@ -80,11 +96,15 @@ class ContextMeter(Static):
     def show_usage(self, used: int | None, limit: int | None) -> None:
         self.used, self.limit = used, limit
         level: Level = "normal"
-        text = ""
+        text = tooltip = ""
         if used is not None and limit:
             level = context_level(context_fraction(used, limit))
-            text = meter_text(used, limit)
+            text = meter_text(used, limit) + (NEAR_FULL_HINT if level != "normal" else "")
+            tooltip = (
+                context_advice(used, limit) or f"Context window: {used} of {limit} tokens in use after the last reply."
+            )
         self.set_class(level == "warning", "-warning")
         self.set_class(level == "error", "-error")
+        self.tooltip = Content(tooltip) if tooltip else None
         # Its width follows the text: a layout pass (of the whole screen) only when that changes.
         self.update(text, layout=len(text) != len(str(self.content)))

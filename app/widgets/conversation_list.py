@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from app.store import ConversationInfo
+from app.conversation import ConversationInfo
 from app.text import sanitize
 
 NO_CONVERSATIONS = "No saved conversations yet."

@@ -82,28 +82,6 @@ class ConversationView(LaidOutTurns, can_focus=True):
     class RetryRequested(Message):
         turn: Turn
 
-    DEFAULT_CSS = """
-    ConversationView {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: scroll;  /* always there: the text width never flips with the content */
-        scrollbar-size-vertical: 1;
-        &:focus { background-tint: $foreground 5%; }
-        & > .conversation-view--user-bar { color: $accent; }
-        & > .conversation-view--user-header { color: $accent; text-style: bold; }
-        & > .conversation-view--assistant-bar { color: $primary; }
-        & > .conversation-view--assistant-header { color: $primary; text-style: bold; }
-        & > .conversation-view--error { color: $error; }
-        & > .conversation-view--warning { color: $warning; }
-        & > .conversation-view--dim { color: $text-muted; }
-        & > .conversation-view--thinking { color: $text-muted; }
-        & > .conversation-view--thinking-title { color: $text-muted; text-style: bold; }
-        & > .conversation-view--cursor-bar { color: $warning; text-style: bold; }
-        & > .conversation-view--code-label { color: $text-muted; text-style: italic; }
-    }
-    """
-
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._palette_cache: dict[str, Style] | None = None  # component styles, from CSS
