@@ -282,7 +282,7 @@ MARKER = "quokka"  # the last visible word of every shape's reply, and nowhere e
 ABSENT = "Z"  # a letter no shape's reply holds: item 9 types it and waits for it to show
 SHAPES = {
     "prose": "prose in paragraphs",
-    "fence": "a ```python fence of 1,500 lines after a sentence",
+    "fence": "a sentence, then a Python code fence of 1,500 lines",
     "code": "a reply that is one 10,000-line code block",
     "paragraph": "a single 200 KB paragraph on one line",
     "wrapped": "the same 200 KB paragraph with single newlines",
