@@ -313,6 +313,11 @@ class Reply:
     def lines(self) -> int:
         return self.text.count("\n") + 1
 
+    @property
+    def after_marker(self) -> int:
+        """Tokens sent after the one holding the marker (a closing fence, a table's last bar)."""
+        return next(count for count, token in enumerate(reversed(self.tokens)) if MARKER in token)
+
 
 def _clean(rng: random.Random, low: int = 6, high: int = 18) -> str:
     """A sentence without the letter item 9 types (a rare word may start one with it)."""

@@ -10,8 +10,9 @@ grows with a reply. The figures come from the window only.
 
 App CPU is the app process's user + system time from /proc (all its threads), sampled every
 50 ms, over the middle 80 % of the window, as a share of one core. The end on screen is timed
-from the server writing the reply's last token line to the terminal output first holding the
-word the reply ends with (`corpus.MARKER`, its last visible word). Key echo is measured as in
+from the server writing the token that holds the word every reply ends with (`corpus.MARKER`,
+its last visible word; at most two tokens follow it, such as a closing fence) to the terminal
+output first holding that word. Key echo is measured as in
 item 4: a `Z` typed into the empty input every 50-150 ms, timed from the write to the pty to
 the first output holding it, then erased; every press pending while the window streamed
 counts. A press not shown in 10 s counts as 10 s and ends the typing.
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from benchmarks.corpus import MARKER
+from benchmarks.corpus import MARKER, shape_reply
 from benchmarks.fake_server import ServerProcess, Timeline
 from benchmarks.terminal import TerminalProcess, app_argv, cpu_seconds
 from benchmarks.typing_latency import PLACEHOLDER, press
@@ -58,7 +59,7 @@ class TerminalRun:
     streamed: int  # tokens in the window
     window: float  # seconds from the server's first to last line in the window
     cpu: float  # share of a core over the middle of the window
-    end: float | None  # seconds to the end on screen; None: not within END_LIMIT
+    end: float | None  # from the marker's token sent to it on screen; None: not within END_LIMIT
     presses: tuple[float, ...]  # seconds to each echo pending in the window
     lost: int  # presses not shown within PRESS_LIMIT (counted in `presses` at that)
     alive: bool  # the app was still running at the end
@@ -136,8 +137,10 @@ def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> Term
             timeline = _wait_sent(server, deadline)
             paced = timeline.paced
             assert paced is not None
+            # The marker's token went out on the server's schedule, a few lines before the last.
+            marker_sent = timeline.last - shape_reply(shape, plan.scale).after_marker / rate
             try:
-                end: float | None = app.wait_for(MARKER, since=mark, timeout=END_LIMIT) - timeline.last
+                end: float | None = app.wait_for(MARKER, since=mark, timeout=END_LIMIT) - marker_sent
             except TimeoutError:
                 end = None
             alive = app.running

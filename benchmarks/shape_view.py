@@ -67,7 +67,10 @@ class _Screen:
 
 
 async def _quiet(frames: FrameClock) -> None:
+    deadline = time.perf_counter() + LIMIT
     while not frames.times or time.perf_counter() - frames.times[-1] < QUIET:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app never stopped drawing")
         await asyncio.sleep(0.02)
 
 
