@@ -15,7 +15,9 @@ its last visible word; at most two tokens follow it, such as a closing fence) to
 output first holding that word. Key echo is measured as in
 item 4: a `Z` typed into the empty input every 50-150 ms, timed from the write to the pty to
 the first output holding it, then erased; every press pending while the window streamed
-counts. A press not shown in 10 s counts as 10 s and ends the typing.
+counts, however long it waits (a press made while the app was still busy with the part sent
+at once counts if it shows only in the window). One not shown in 5 minutes counts as that and
+ends the typing.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ from benchmarks.typing_latency import PLACEHOLDER, press
 
 SIZE = (140, 45)
 SAMPLE = 0.05  # seconds between CPU samples
-PRESS_LIMIT = 10.0  # seconds a key may take to show before typing stops
+PRESS_LIMIT = 300.0  # seconds a key may take to show before typing stops
 END_LIMIT = 60.0  # seconds after the server's last token the end may take to show
-BURST_LIMIT = 300.0  # seconds the part sent at once may take to go out
+BURST_LIMIT = 900.0  # seconds the part sent at once may take to go out
 
 
 @dataclass(frozen=True, slots=True)

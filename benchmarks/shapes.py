@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from benchmarks.corpus import SHAPES, shape_reply
 from benchmarks.fake_server import ServerProcess
 from benchmarks.report import Figure, ItemResult, markdown_table, prose
-from benchmarks.shape_terminal import END_LIMIT, TerminalRun
+from benchmarks.shape_terminal import END_LIMIT, PRESS_LIMIT, TerminalRun
 from benchmarks.shape_terminal import Plan as TerminalPlan
 from benchmarks.shape_terminal import __doc__ as terminal_doc
 from benchmarks.shape_terminal import run_all as terminal_runs
@@ -136,7 +136,7 @@ def _terminal_table(runs: list[TerminalRun]) -> str:
             _end_text(run),
             _ms(percentile(run.presses, 0.5)) if run.presses else "",
             _ms(_p99(run)) if run.presses else "",
-            f"{len(run.presses)}" + (f" ({run.lost} not shown in 10 s)" if run.lost else ""),
+            f"{len(run.presses)}" + (f" ({run.lost} not shown in {PRESS_LIMIT:.0f} s)" if run.lost else ""),
             "yes" if not _misses(run) else "**no**: " + ", ".join(_misses(run)),
         ]
         for run in runs
