@@ -14,8 +14,8 @@ from the server writing the token that holds the word every reply ends with (`co
 its last visible word; at most two tokens follow it, such as a closing fence) to the terminal
 output first holding that word. Key echo is measured as in
 item 4: a `Z` typed into the empty input every 50-150 ms, timed from the write to the pty to
-the first output holding it, then erased; every press pending while the window streamed
-counts, however long it waits (a press made while the app was still busy with the part sent
+the first output holding it, then erased; every press typed, shown or erased while the window
+streamed counts, however long it waits (a press made while the app was still busy with the part sent
 at once counts if it shows only in the window). One not shown in 5 minutes counts as that and
 ends the typing.
 """
@@ -101,9 +101,12 @@ class CpuSampler:
     def share(self, start: float, end: float) -> float:
         """CPU seconds per second between the first sample from `start` and the last to `end`."""
         inside = [sample for sample in self.samples if start <= sample[0] <= end]
-        if len(inside) < 2:
-            raise RuntimeError("too few CPU samples in the window")
+        if len(inside) < 2:  # a busy machine starved the sampler: the samples around the span
+            inside = [max((s for s in self.samples if s[0] <= start), default=self.samples[0])]
+            inside.append(min((s for s in self.samples if s[0] >= end), default=self.samples[-1]))
         (first, first_cpu), (last, last_cpu) = inside[0], inside[-1]
+        if last <= first:
+            raise RuntimeError("no CPU samples around the window")
         return (last_cpu - first_cpu) / (last - first)
 
 
@@ -117,7 +120,7 @@ def _wait_sent(server: ServerProcess, deadline: float) -> Timeline:
 
 def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> TerminalRun:
     gaps = random.Random(f"{shape}/{rate}")  # the same press pattern every run
-    presses: list[tuple[float, float]] = []  # (pressed at, seconds to echo)
+    presses: list[tuple[float, float, float]] = []  # (pressed at, seconds to echo, erased at)
     lost = 0
     with tempfile.TemporaryDirectory() as data, TerminalProcess(app_argv(server.url, Path(data)), SIZE) as app:
         app.wait_for("llava:7b", PLACEHOLDER, timeout=60)
@@ -130,9 +133,9 @@ def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> Term
             deadline = time.perf_counter() + BURST_LIMIT + plan.pause + plan.window
             while server.timeline().paced is None and time.perf_counter() < deadline:
                 try:
-                    presses.append(press(app, PRESS_LIMIT))
+                    presses.append((*press(app, PRESS_LIMIT), time.perf_counter()))
                 except TimeoutError:
-                    presses.append((time.perf_counter() - PRESS_LIMIT, PRESS_LIMIT))
+                    presses.append((time.perf_counter() - PRESS_LIMIT, PRESS_LIMIT, time.perf_counter()))
                     lost += 1
                     break
                 time.sleep(gaps.uniform(0.05, 0.15))
@@ -148,7 +151,7 @@ def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> Term
             alive = app.running
         span = paced.last - paced.first
         share = cpu.share(paced.first + span * 0.1, paced.last - span * 0.1)
-    pending = tuple(delay for at, delay in presses if at <= paced.last and at + delay >= paced.first)
+    pending = tuple(delay for at, delay, erased in presses if at <= paced.last and erased >= paced.first)
     return TerminalRun(shape, rate, sent.tokens, paced.lines, span, share, end, pending, lost, alive)
 
 
