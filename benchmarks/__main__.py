@@ -21,6 +21,8 @@ from benchmarks import (
     client_speed,
     growth,
     long_history,
+    shape_terminal,
+    shapes,
     startup,
     store_speed,
     typing_latency,
@@ -30,7 +32,7 @@ from benchmarks.report import ItemResult, console_table, write_json, write_markd
 from benchmarks.typing_latency import Plan
 
 RESULTS = Path(__file__).parent / "results.md"
-ITEMS = ("1", "2", "3", "4", "5", "6", "7", "8")
+ITEMS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class Sizes:
     tokens: int = 20_000
     client_runs: int = 7
     streams: tuple[tuple[int, int], ...] = ((1_000, 3), (5_000, 3), (20_000, 3), (80_000, 1))
+    paced_tokens: int = 1_500  # item 3's reply at a model's pace
+    paced_rate: float = 300.0
     typing: Plan = field(default_factory=Plan)
     histories: tuple[int, ...] = (100, 1_000, 5_000, 10_000)
     history_main: int = 5_000
@@ -45,12 +49,14 @@ class Sizes:
     startup_runs: int = 5
     appends: int = 10_000
     searched: int = 100_000
+    shape_plan: shapes.Plan = field(default_factory=shapes.Plan)
 
 
 QUICK = Sizes(
     tokens=500,
     client_runs=2,
     streams=((100, 1), (200, 1), (500, 1), (1_000, 1)),
+    paced_tokens=60,
     typing=Plan(fast_seconds=1.5, slow_seconds=1.5, idle_samples=3, idle_cpu_seconds=0.5),
     histories=(10, 20, 40, 80),
     history_main=40,
@@ -58,6 +64,10 @@ QUICK = Sizes(
     startup_runs=1,
     appends=100,
     searched=1_000,
+    shape_plan=shapes.Plan(
+        shape_terminal.Plan(window=1.0, pause=0.2, settle=0.2, scale=0.02, alternate=True),
+        headless_scale=0.02,
+    ),
 )
 
 
@@ -72,9 +82,11 @@ def run(items: set[str], sizes: Sizes, log: Callable[[str], None]) -> list[ItemR
             log("3: the whole app, headless, at every size")
             streams = app_stream.run_all(server, list(sizes.streams))
         if "3" in items:
+            log(f"3: a reply arriving at {sizes.paced_rate:.0f} tok/s")
+            streamed = app_stream.paced(server, sizes.paced_tokens, sizes.paced_rate)
             ceiling = results["1"].data["tokens_per_second"]
             read = sizes.tokens / results["2"].data["tokens_per_second"]  # the client's time
-            results["3"] = app_stream.result(streams, sizes.tokens, ceiling, read)
+            results["3"] = app_stream.result(streams, sizes.tokens, ceiling, read, streamed)
         if "4" in items:
             log("4: typing while a reply streams (about a minute)")
             results["4"] = typing_latency.measure(server, sizes.typing)
@@ -91,6 +103,9 @@ def run(items: set[str], sizes: Sizes, log: Callable[[str], None]) -> list[ItemR
         if "6" in items:
             log("6: startup")
             results["6"] = startup.measure(server, sizes.startup_runs)
+        if "9" in items:
+            log("9: every shape of reply, streamed in a terminal (fresh app per shape and rate)")
+            results["9"] = shapes.measure(server, sizes.shape_plan, log)
     if "7" in items:
         log("7: store")
         results["7"] = store_speed.measure(sizes.appends, sizes.searched)

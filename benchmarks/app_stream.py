@@ -11,6 +11,7 @@ import asyncio
 import gc
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from rich.segment import Segment
 from textual import events
 
 from app.app import make_app
-from app.config import Settings
+from app.config import FLUSH_SECONDS, Settings
 from app.conversation import TurnState
 from app.render.message import MessageRenderer
 from app.screens.chat import ChatScreen
@@ -32,8 +33,8 @@ from benchmarks.stats import median
 
 SIZE = (120, 40)
 POLL = 0.002  # how often the benchmark looks at the store writer's note
-STREAM_SHARE = 0.75  # of the client ceiling
 STREAM_FLOOR = 5_000  # tokens/s
+PACED_END = 0.5  # seconds from the server's last token to the screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,9 @@ class StreamRun:
     shown: float  # Enter to the frame with the finished reply
     saved: float  # Enter to the final save done
     cpu: float  # this process's CPU seconds over the same span
+    frames: int  # composed from the Enter key to the frame with the finished reply
+    behind: float  # that frame after the server wrote the reply's last token line
+    delay: float  # seconds between the server's lines; 0: as fast as it can
     identical: bool  # the view's lines equal a one-shot render of the whole text
     on_screen: bool  # the end of the reply is in the visible rows
     stored: bool  # the saved row has the whole text and the final state
@@ -55,7 +59,7 @@ class StreamRun:
         return self.tokens / self.seconds
 
 
-async def _until(condition, timeout: float = 120.0) -> None:
+async def until(condition: Callable[[], object], timeout: float = 120.0) -> None:
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:
@@ -63,7 +67,7 @@ async def _until(condition, timeout: float = 120.0) -> None:
         await asyncio.sleep(POLL)
 
 
-async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
+async def stream_once(server: ServerProcess, tokens: int, delay: float = 0.0) -> StreamRun:
     expected = reply_text(tokens)
     gc.collect()
     with tempfile.TemporaryDirectory() as data:
@@ -71,12 +75,12 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
             assert isinstance(screen, ChatScreen)
-            await _until(lambda: screen.models)
+            await until(lambda: screen.models)
             app.query_one(PromptInput).cursor_blink = False  # no frames but the reply's
             frames = FrameClock(app)
             app.post_message(events.Paste("Explain binary search."))  # as a paste arrives
             await pilot.pause()
-            server.script(tokens)
+            server.script(tokens, delay)
             cpu = time.process_time()
             saved_at: list[float] = []  # appended to on the store writer's thread
             queued = False
@@ -95,9 +99,11 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
             first_frame = frames.first_frame_where(lambda: len(screen.turns) == 2 and screen.turns[1].content)
             started = time.perf_counter()
             await pilot.press("enter")
-            shown = await frames.wait(frame, timeout=300)
+            shown = await frames.wait(frame, timeout=300 + tokens * delay)
             first = await frames.wait(first_frame, timeout=1)
-            await _until(lambda: bool(saved_at))
+            drawn = sum(started < moment <= shown for moment in frames.times)
+            sent = server.timeline().last
+            await until(lambda: bool(saved_at))
             saved = saved_at[0]
             cpu = time.process_time() - cpu
             reply = screen.turns[1]
@@ -114,6 +120,9 @@ async def stream_once(server: ServerProcess, tokens: int) -> StreamRun:
             shown=shown - started,
             saved=saved - started,
             cpu=cpu,
+            frames=drawn,
+            behind=shown - sent,
+            delay=delay,
             identical=identical and reply.content == expected,
             on_screen=on_screen,
             stored=row.content == expected and row.state is TurnState.COMPLETE,
@@ -177,21 +186,28 @@ def _by_size(runs: list[StreamRun]) -> dict[int, list[StreamRun]]:
     return sizes
 
 
-def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> ItemResult:
-    """Item 3's figures; `read` is the seconds the client alone took (item 2)."""
+def paced(server: ServerProcess, tokens: int, rate: float) -> StreamRun:
+    """One reply arriving at `rate` tokens a second, as a fast model sends it."""
+    return asyncio.run(stream_once(server, tokens, 1 / rate))
+
+
+def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float, streamed: StreamRun) -> ItemResult:
+    """Item 3's figures; `read` is the seconds the client alone took (item 2), `streamed` a
+    reply that arrived at a model's pace (`paced`)."""
     main = _by_size(runs)[tokens]
     seconds = median([run.seconds for run in main])
     first = median([run.first for run in main])
+    frames = median([run.frames for run in main])
     speed = tokens / seconds
     chars = main[0].chars
     render = one_shot_seconds(tokens, main[0].width)
+    rate = 1 / streamed.delay
     rows = [
         f"| {run.tokens:,} | {run.seconds * 1000:.0f} ms | {run.first * 1000:.0f} ms | "
-        f"{run.shown * 1000:.0f} ms | {run.saved * 1000:.0f} ms | {run.cpu * 1000:.0f} ms | "
-        f"{run.tokens_per_second:,.0f} |"
+        f"{run.shown * 1000:.0f} ms | {run.saved * 1000:.0f} ms | {run.behind * 1000:.0f} ms | {run.frames} | "
+        f"{run.cpu * 1000:.0f} ms | {run.tokens_per_second:,.0f} |"
         for run in runs
     ]
-    share = speed / ceiling
     return ItemResult(
         "3",
         "The whole app, headless",
@@ -202,9 +218,7 @@ def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> I
                 speed,
                 f"{speed:,.0f} tok/s",
                 f"{ceiling:,.0f} tok/s ceiling (item 1)",
-                share,
-                f">= {STREAM_SHARE:.0%} of the ceiling",
-                share >= STREAM_SHARE,
+                speed / ceiling,
             ),
             Figure(
                 "3",
@@ -228,28 +242,56 @@ def result(runs: list[StreamRun], tokens: int, ceiling: float, read: float) -> I
                 first,
                 f"{first * 1000:.0f} ms",
             ),
+            Figure(
+                "3",
+                f"{streamed.tokens:,} tokens arriving at {rate:.0f} tok/s: last token shown after the server sent it",
+                streamed.behind,
+                f"{streamed.behind * 1000:.0f} ms",
+                f"{streamed.shown:.2f} s Enter to shown",
+                target=f"<= {PACED_END * 1000:.0f} ms",
+                met=streamed.behind <= PACED_END,
+            ),
+            Figure(
+                "3",
+                "the same, CPU of the app while it streamed, headless (no frames encoded or written)",
+                streamed.cpu / streamed.seconds,
+                f"{streamed.cpu / streamed.seconds:.1%} of a core",
+            ),
         ],
         checks={
-            "final view identical to a one-shot render": all(run.identical for run in runs),
-            "end of the reply on screen": all(run.on_screen for run in runs),
-            "reply saved complete": all(run.stored for run in runs),
+            "final view identical to a one-shot render": all(run.identical for run in [*runs, streamed]),
+            "end of the reply on screen": all(run.on_screen for run in [*runs, streamed]),
+            "reply saved complete": all(run.stored for run in [*runs, streamed]),
         },
         notes=[
             *prose(__doc__),
-            "Shown is timed by wrapping `App._display`, which receives every rendered frame "
-            "(headless it only skips the write to a terminal): the first frame rendered after "
-            "the reply's final state; first token, the first frame with any of the reply. Saved "
-            "is timed by a no-op queued on the store writer's single thread behind the final "
-            "save. Afterwards the view's lines for the whole reply (every part of it drawn) are "
-            "compared with a fresh `MessageRenderer` given the whole text at once, and the rows "
-            "on screen with the end of that rendering. Median of the runs at this size.",
+            f"What this measures is how the app takes a burst, not streaming: the server sends the "
+            f"{tokens:,} tokens in {main[0].tokens / 256:.0f} chunks of 256 lines within a few tens "
+            f"of milliseconds, and the app puts the text in the view at most every "
+            f"{FLUSH_SECONDS * 1000:.0f} ms (`FLUSH_SECONDS`): the first read at once, the rest at "
+            f"the next update, so the reply reaches the screen in about two updates ({frames:.0f} "
+            "frames in all, median). The fixed cost of a turn (saving the question, the request, "
+            "the first frames) weighs as much as the text. A reply arriving at a model's pace is "
+            f"the next figure: {streamed.tokens:,} tokens at {rate:.0f} tokens/s, the last token "
+            f"shown {streamed.behind * 1000:.0f} ms after the server sent it, in {streamed.frames} "
+            "frames; item 9 streams every shape of reply at 300 and 100 tokens/s in a real terminal.",
+            "Shown is timed by wrapping `App._display`, which receives every composed frame "
+            "(headless it skips encoding the frame to escape sequences and writing it): the "
+            "first frame rendered after the reply's final state; first token, the first frame "
+            "with any of the reply. Saved is timed by a no-op queued on the store writer's "
+            "single thread behind the final save; behind is the final frame after the server "
+            "wrote the reply's last token line. Afterwards the view's lines for the whole reply "
+            "(every part of it drawn) are compared with a fresh `MessageRenderer` given the whole "
+            "text at once, and the rows on screen with the end of that rendering. Median of the "
+            "runs at this size.",
             f"For scale: the client alone read the reply in {read * 1000:.0f} ms (item 2), and "
             f"drawing the whole {chars:,}-character reply at once takes {render * 1000:.0f} ms "
             f"here ({render / chars * 1e6:.1f} µs a character: Markdown, with syntax-highlighted "
             "code). The view draws only the parts of a reply on screen and a page around them, "
             "so the cost of showing a reply does not grow with its length.",
-            "| tokens | Enter to shown and saved | first token shown | shown | saved | CPU | tok/s |\n"
-            "|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows),
+            "| tokens | Enter to shown and saved | first token shown | shown | saved | behind the server | "
+            "frames | CPU | tok/s |\n"
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows),
         ],
-        data={"runs": [asdict(run) for run in runs], "one_shot_seconds": render},
+        data={"runs": [asdict(run) for run in runs], "paced": asdict(streamed), "one_shot_seconds": render},
     )

@@ -1,7 +1,8 @@
 """When the app shows a frame, and what was true when it did.
 
 `App._display` is where a compositor update goes to the terminal; headless (`run_test`) it
-still receives every update, already rendered, and only skips writing it. Wrapping it gives
+still receives every update, already composed, and skips encoding it to escape sequences and
+writing it. Wrapping it gives
 the moment each frame was ready to be written: the end of the app's work for that screen. A
 condition checked there (a reply finished, a key's character in the input) was true of the
 state that frame was rendered from.
@@ -18,8 +19,13 @@ from textual.app import App
 
 
 class FrameClock:
-    def __init__(self, app: App[Any]) -> None:
+    """`keep=True` also keeps every update, for `screen_mirror.ScreenMirror`; wrap the app
+    before it runs to have its first frame too."""
+
+    def __init__(self, app: App[Any], keep: bool = False) -> None:
         self.times: list[float] = []
+        self.updates: list[Any] = []
+        self._keep = keep
         self._waiting: list[tuple[Callable[[], object], asyncio.Future[float]]] = []
         display = app._display
 
@@ -28,6 +34,8 @@ class FrameClock:
             if renderable is None:
                 return
             now = time.perf_counter()
+            if self._keep:
+                self.updates.append(renderable)
             self.times.append(now)
             for entry in list(self._waiting):
                 condition, future = entry

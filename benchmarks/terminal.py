@@ -91,6 +91,10 @@ class TerminalProcess:
         assert self._process is not None
         return self._process.pid
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def close(self, timeout: float = 10.0) -> None:
         process = self._process
         if process is None:

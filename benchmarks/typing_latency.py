@@ -5,10 +5,11 @@ process plays the person at the keyboard. A key press is a byte written to the t
 is on screen when the app has written a frame holding its character back to the terminal.
 So the delay counts everything a person waits for: reading and parsing the input, the input
 widget, layout, rendering and writing the frame, and any work the app was in the middle of.
-(Headless under Pilot, Textual renders each frame but skips encoding and writing it, so that
-part of the cost would be missed.) Each sample types `Z` (a letter the reply never contains) into the empty input, waits for it,
-then erases it and waits for the placeholder to come back, then waits a random 50-150 ms so
-presses fall at every phase of the app's reply updates (10 a second).
+(Headless under Pilot, Textual composes each frame but skips encoding and writing it, so
+that part of the cost would be missed.) Each sample types `Z` (a letter the reply never
+contains) into the empty input, waits for it, then erases it and waits for the placeholder to
+come back, then waits a random 50-150 ms so presses fall at every phase of the app's reply
+updates.
 
 CPU time is the app process's user + system time from /proc (every thread), over the middle
 of a reply streamed at 100 tokens/s, divided by the wall time.
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.config import FLUSH_SECONDS
 from benchmarks.fake_server import ServerProcess
 from benchmarks.report import Figure, ItemResult, prose
 from benchmarks.stats import median, percentile
@@ -44,16 +46,21 @@ class Plan:
     idle_cpu_seconds: float = 5.0
 
 
-def _press(app: TerminalProcess) -> float:
-    """One key press: seconds until its character was on screen; leaves the input empty."""
+def press(app: TerminalProcess, timeout: float = 10.0) -> tuple[float, float]:
+    """One key press: when it was made and the seconds until its character was on screen.
+    Leaves the input empty; raises TimeoutError when either takes over `timeout` seconds."""
     mark = app.mark()
     pressed = time.perf_counter()
     app.write(KEY)
-    shown = app.wait_for(KEY.decode(), since=mark, timeout=10)
+    shown = app.wait_for(KEY.decode(), since=mark, timeout=timeout)
     mark = app.mark()
     app.write(ERASE)
-    app.wait_for(PLACEHOLDER, since=mark, timeout=10)
-    return shown - pressed
+    app.wait_for(PLACEHOLDER, since=mark, timeout=timeout)
+    return pressed, shown - pressed
+
+
+def _press(app: TerminalProcess) -> float:
+    return press(app)[1]
 
 
 def _send(app: TerminalProcess, server: ServerProcess, tokens: int, delay: float) -> int:
@@ -146,7 +153,9 @@ def measure(server: ServerProcess, plan: Plan) -> ItemResult:
             f"with nothing streaming (p50 {_ms(idle_p50)}, p99 {_ms(idle_p99)}, max "
             f"{_ms(max(idle))}). CPU while typing at {rate}: {fast_cpu:.1%} of a core. At "
             f"{plan.slow_rate:.0f} tok/s the reply was finished on screen {lag * 1000:.0f} ms "
-            "after the server's schedule for it ended (counted from the Enter key).",
+            "after the server's schedule for it ended (counted from the Enter key). The app puts "
+            f"streamed text in the view at most {1 / FLUSH_SECONDS:.0f} times a second "
+            "(`FLUSH_SECONDS`).",
         ],
         data={
             "streaming": streaming,

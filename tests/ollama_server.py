@@ -75,6 +75,10 @@ class ChatScript:
     tokens: list[str] = field(default_factory=lambda: list(DEFAULT_TOKENS))
     thinking: list[str] = field(default_factory=list)  # sent before the content, unless think=false
     delay: float = 0.0  # seconds between lines; 0 sends lines in large batches
+    # The first `burst` lines go in large batches whatever `delay` says, then `burst_pause`
+    # seconds of silence, then the rest `delay` apart: a long reply whose end alone streams.
+    burst: int = 0
+    burst_pause: float = 0.0
     first_delay: float = 0.0  # before the first line, like a model load
     hold: threading.Event | None = None  # the first line waits until the test sets this
     cut_after: int | None = None  # then close the connection mid-body: no done line
@@ -601,7 +605,10 @@ class _Handler(BaseHTTPRequestHandler):
         while script.hold is not None and not script.hold.is_set():
             if not self._wait(0.02):
                 return self._cut()
-        if not self._send_lines(lines[:stop], script.delay):
+        burst = min(script.burst, stop)
+        if burst and not (self._send_lines(lines[:burst], 0.0) and self._wait(script.burst_pause)):
+            return self._cut()
+        if not self._send_lines(lines[burst:stop], script.delay):
             return self._cut()
         if stop == script.error_after:
             self._write(_encode({"error": script.error}) + b"\n")
