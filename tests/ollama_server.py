@@ -245,6 +245,8 @@ class FakeOllama:
         self.openai_only = False  # serve only /v1 (as vLLM, SGLang, llama.cpp's server do)
         self.openai_models: list[Any] | None = None  # what /v1/models lists; None: from `models`
         self.owned_by = "vllm"
+        self.listing_gate = threading.Event()  # model listings wait while it is clear
+        self.listing_gate.set()
         self.requests: list[Recorded] = []
         self.disconnects = 0  # streams the client left before the end
         self._scripts: deque[ChatScript] = deque()
@@ -421,6 +423,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"version": self.fake.version})
 
     def _tags(self, body: JSON) -> None:
+        if not self._pass_listing_gate():
+            return
         with self.fake._lock:
             models = copy.deepcopy(self.fake.models)
         self._json(200, {"models": models})
@@ -508,6 +512,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, b"", "text/plain")
 
     # Streams
+
+    def _pass_listing_gate(self) -> bool:
+        """Wait while the listing gate is clear, as a busy server would; False if it stops."""
+        while not self.fake.listing_gate.wait(0.05):
+            if self.server.stopping.is_set():
+                self.close_connection = True
+                return False
+        return True
 
     def _send_scripted(self, script: ChatScript) -> None:
         """The status and body a script asks for instead of a stream."""

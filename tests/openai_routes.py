@@ -51,6 +51,8 @@ def error_body(message: str, kind: str = "BadRequestError", code: int = 400, par
 
 def models(handler: _Handler, body: JSON) -> None:
     fake = handler.fake
+    if not handler._pass_listing_gate():
+        return
     with fake._lock:
         listed = fake.openai_models
         names = [(m["name"], m.get("details", {}).get("context_length", 4096)) for m in fake.models]
