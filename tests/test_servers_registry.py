@@ -15,7 +15,7 @@ from app.protocol import ChatChunk, ChatMessage, ChatRequest, ToolCall
 from app.servers.base import ModelServer
 from app.servers.config import ServerConfig
 from app.servers.openai import OpenAIClient
-from app.servers.registry import Listing, Servers, ServerTimeout, UnknownServer, split_model
+from app.servers.registry import Listing, Servers, ServerTimeout, UnknownServer, join_model, split_model
 
 KEY = "sk-cluster-8c2f71d0"
 HELLO = (ChatMessage("user", "Hello"),)
@@ -70,6 +70,9 @@ def test_split_model() -> None:
     assert split_model("Qwen/Qwen3-8B@cluster") == ("Qwen/Qwen3-8B", "cluster")
     for whole in ("qwen3:8b", "model@sha256:4f1c", "@gpu", "qwen3@", "a@b c"):
         assert split_model(whole) == (whole, None)
+    for model, server in [("qwen3:8b", "gpu"), ("Qwen/Qwen3-8B", "cluster")]:
+        assert split_model(join_model(model, server)) == (model, server)
+    assert join_model("qwen3:8b", "local") == "qwen3:8b"
 
 
 async def test_with_only_local_nothing_changes(ollama: FakeOllama) -> None:

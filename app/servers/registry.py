@@ -81,6 +81,11 @@ def split_model(text: str) -> tuple[str, str | None]:
     return text.strip(), None
 
 
+def join_model(model: str, server: str) -> str:
+    """The inverse of `split_model`, for storing: a local model plain, any other `model@server`."""
+    return model if server == LOCAL else f"{model}@{server}"
+
+
 class Servers:
     """The servers of one run, by name, `local` first; `aclose()` closes them all."""
 
