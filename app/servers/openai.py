@@ -278,6 +278,9 @@ class _Event:
     def line(self, line: str) -> str | None:
         if line.endswith("\r"):  # sse-starlette ends lines with \r\n
             line = line[:-1]
+        if line.startswith("data: "):  # nearly every line that is not blank
+            self._data.append(line[6:])
+            return None
         if not line:
             return self.end()
         field, colon, value = line.partition(":")
