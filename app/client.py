@@ -9,13 +9,8 @@ to stop generating.
 from __future__ import annotations
 
 import asyncio
-import html
-import ipaddress
 import json
 import logging
-import os
-import re
-import ssl
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from time import monotonic
@@ -43,11 +38,20 @@ from app.protocol import (
     parse_pull_line,
     parse_running,
 )
-
-# Loading a model or reading a long prompt can hold back the first byte for minutes,
-# so streams have no read timeout; small calls that hang mean the server is stuck.
-_STREAM_TIMEOUT = httpx.Timeout(connect=5, read=None, write=30, pool=5)
-_SHORT_TIMEOUT = httpx.Timeout(connect=5, read=10, write=30, pool=5)
+from app.servers.capabilities import OLLAMA_CAPABILITIES, Capabilities
+from app.servers.transport import (
+    OLLAMA_WORDING,
+    SHORT_TIMEOUT,
+    LineSplitter,
+    OverlongLine,
+    Wording,
+    elapsed_ms,
+    excerpt,
+    open_http,
+    plain_text,
+    sentence,
+    tls_problem,
+)
 
 # Methods, paths, statuses, timings and errors; never headers or credentials (see debug_log).
 _log = logging.getLogger(__name__)
@@ -55,18 +59,27 @@ _content_log = logging.getLogger(CONTENT_LOGGER)  # request bodies and streamed 
 
 
 class OllamaError(Exception):
-    """Any failure talking to Ollama. `str()` is a sentence for people."""
+    """Any failure talking to a server. `str()` is a sentence for people."""
+
+
+# Each error names the server it comes from (`Wording.server`): "Ollama" here, or how the
+# OpenAI-compatible client calls itself (`the server "cluster"`); sentences start capitalised.
+_OLLAMA = OLLAMA_WORDING.server
 
 
 class OllamaUnreachable(OllamaError):
-    def __init__(self, url: str, tls_problem: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        tls_problem: str | None = None,
+        *,
+        server: str = _OLLAMA,
+        advice: str = OLLAMA_WORDING.unreachable,
+    ) -> None:
         if tls_problem is None:
-            message = (
-                f"Cannot reach Ollama at {url}. Start it with `ollama serve`, "
-                "or point OLLAMA_HOST / --host at a running server."
-            )
+            message = f"Cannot reach {server} at {url}. {advice}"
         else:  # the server answers, but not so that it can be trusted
-            message = f"Cannot connect securely to Ollama at {url}: {tls_problem}."
+            message = f"Cannot connect securely to {server} at {url}: {tls_problem}."
         super().__init__(message)
         self.url = url
         self.tls_problem = tls_problem
@@ -74,7 +87,7 @@ class OllamaUnreachable(OllamaError):
 
 class ModelNotFound(OllamaError):
     def __init__(self, model: str, message: str) -> None:
-        super().__init__(_sentence(message))  # the server's text names the model and the fix
+        super().__init__(sentence(message))  # the server's text names the model and the fix
         self.model = model
         self.message = message
 
@@ -82,21 +95,36 @@ class ModelNotFound(OllamaError):
 class OllamaServerError(OllamaError):
     """An error status, or (status 200) an `{"error": ...}` line in the middle of a stream."""
 
-    def __init__(self, status: int, message: str) -> None:
-        prefix = "Ollama failed mid-reply" if status == 200 else f"Ollama answered {status}"
-        super().__init__(_sentence(f"{prefix}: {message}"))
+    def __init__(self, status: int, message: str, *, server: str = _OLLAMA) -> None:
+        prefix = f"{server} failed mid-reply" if status == 200 else f"{server} answered {status}"
+        super().__init__(sentence(f"{prefix}: {message}"))
         self.status = status
         self.message = message
 
 
+class Unauthorized(OllamaServerError):
+    """401 or 403: the server wants credentials it did not get, or refused the ones it got."""
+
+    def __init__(self, status: int, message: str, url: str, *, wording: Wording = OLLAMA_WORDING) -> None:
+        said = f": {message}" if message else ""
+        text = (
+            f"{wording.server} at {url} refused the request ({status}{said}): "
+            f"the API key is wrong or missing; {wording.unauthorized}"
+        )
+        OllamaError.__init__(self, sentence(text))  # its own sentence, and the parent's fields
+        self.status = status
+        self.message = message
+        self.url = url
+
+
 class StreamInterrupted(OllamaError):
-    def __init__(self) -> None:
-        super().__init__("The connection to Ollama dropped before the reply was complete.")
+    def __init__(self, *, server: str = _OLLAMA) -> None:
+        super().__init__(sentence(f"The connection to {server} dropped before the reply was complete."))
 
 
 class BadResponse(OllamaError):
-    def __init__(self, excerpt: str) -> None:
-        super().__init__(f"Ollama sent a response this app cannot read: {excerpt}")
+    def __init__(self, excerpt: str, *, server: str = _OLLAMA) -> None:
+        super().__init__(sentence(f"{server} sent a response this app cannot read: {excerpt}", end=False))
         self.excerpt = excerpt
 
 
@@ -112,30 +140,27 @@ class OllamaClient:
     """One Ollama server. Credentials in the URL become Basic auth (and win over `api_key`,
     which is sent as a Bearer token, as ollama.com expects)."""
 
+    capabilities: Capabilities = OLLAMA_CAPABILITIES
+
     def __init__(
         self,
         base_url: str,
         *,
         api_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        wording: Wording = OLLAMA_WORDING,
     ) -> None:
         self._base_url, credentials = split_credentials(base_url)
-        loopback = _is_loopback(self._base_url)
-        self._http = httpx.AsyncClient(
-            base_url=self._base_url,
-            auth=credentials,
-            headers={"Authorization": f"Bearer {api_key}"} if api_key else None,
-            timeout=_STREAM_TIMEOUT,
-            transport=transport,
-            verify=_trust_nothing() if loopback and self._base_url.startswith("http:") else _verify(),
-            # HTTP(S)_PROXY must not capture a local server (Go's clients skip loopback too).
-            trust_env=not loopback,
-        )
+        self._wording = wording
+        self._http = open_http(self._base_url, auth=credentials, api_key=api_key, transport=transport)
 
     @property
     def base_url(self) -> str:
         """The server URL without credentials, safe to show."""
         return self._base_url
+
+    def __repr__(self) -> str:
+        return f"OllamaClient({self._base_url!r})"
 
     async def __aenter__(self) -> OllamaClient:
         return self
@@ -167,7 +192,7 @@ class OllamaClient:
 
     def chat(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply: a chunk per line, the last with `done=True` and `stats`."""
-        return _each(self.chat_batches(request))
+        return each(self.chat_batches(request))
 
     def chat_batches(self, request: ChatRequest) -> AsyncGenerator[list[ChatChunk], None]:
         """`chat()` with the chunks of one network read in one list: a fast stream then costs
@@ -176,21 +201,21 @@ class OllamaClient:
 
     def generate(self, request: GenerateRequest) -> AsyncGenerator[ChatChunk, None]:
         """Stream a completion, shaped like `chat()`."""
-        return _each(self._stream("/api/generate", request.to_json(), request.model, parse_generate_line))
+        return each(self._stream("/api/generate", request.to_json(), request.model, parse_generate_line))
 
     def pull(self, model: str) -> AsyncGenerator[PullProgress, None]:
         """Stream download progress, ending with status `success`."""
-        return _each(self._stream("/api/pull", {"model": model, "stream": True}, model, parse_pull_line))
+        return each(self._stream("/api/pull", {"model": model, "stream": True}, model, parse_pull_line))
 
     async def _call(self, method: str, path: str, body: JSON | None = None, model: str | None = None) -> httpx.Response:
         started = monotonic()
         try:
-            response = await self._http.request(method, path, json=body, timeout=_SHORT_TIMEOUT)
+            response = await self._http.request(method, path, json=body, timeout=SHORT_TIMEOUT)
         except httpx.HTTPError as error:
             raise _logged(self._failure(error), method, path, started, error) from error
-        _log.debug("%s %s: %d in %.0f ms", method, path, response.status_code, _ms(started))
+        _log.debug("%s %s: %d in %.0f ms", method, path, response.status_code, elapsed_ms(started))
         if response.is_error:
-            raise _logged(_status_error(response, model), method, path, started)
+            raise _logged(self._status_error(response, model), method, path, started)
         return response
 
     async def _json(self, method: str, path: str, body: JSON | None = None, model: str | None = None) -> JSON:
@@ -198,16 +223,15 @@ class OllamaClient:
         try:
             data = response.json()
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-            raise BadResponse(_excerpt(response.text)) from None
+            raise BadResponse(excerpt(response.text), server=self._wording.server) from None
         if not isinstance(data, dict):
-            raise BadResponse(_excerpt(response.text))
+            raise BadResponse(excerpt(response.text), server=self._wording.server)
         return data
 
     async def _stream(
         self, path: str, body: JSON, model: str, parse: Callable[[str], _Item]
     ) -> AsyncGenerator[list[_Item], None]:
-        # The hot path. Lines are split by hand: httpx's aiter_lines also breaks at Unicode
-        # line separators such as U+0085, which Ollama sends unescaped inside JSON strings.
+        # The hot path: a split per read, one parse per line.
         finished = False
         started = monotonic()
         log_content = _content_log.isEnabledFor(logging.DEBUG)
@@ -216,22 +240,14 @@ class OllamaClient:
         try:
             async with self._http.stream("POST", path, json=body) as response:
                 status = response.status_code
-                _log.debug("POST %s (%s): %d after %.0f ms", path, model, status, _ms(started))
+                _log.debug("POST %s (%s): %d after %.0f ms", path, model, status, elapsed_ms(started))
                 if response.is_error:
                     await response.aread()
-                    raise _logged(_status_error(response, model), "POST", path, started)
-                partial: list[bytes] = []  # the start of a line that continues in the next read
+                    raise _logged(self._status_error(response, model), "POST", path, started)
+                splitter = LineSplitter()
                 async for data in response.aiter_bytes():
-                    *lines, rest = data.split(b"\n")
-                    if lines and partial:
-                        lines[0] = b"".join((*partial, lines[0]))
-                        partial.clear()
-                    if rest:
-                        partial.append(rest)
-                        if sum(map(len, partial)) > MAX_LINE_BYTES:  # no newline, ever: not Ollama
-                            raise MalformedLine(b"".join(partial)[:200].decode("utf-8", "replace"))
                     batch: list[_Item] = []
-                    for line in lines:
+                    for line in splitter.feed(data):
                         if finished or not line.strip():
                             continue  # read on to the end so the connection can be reused
                         text = line.decode("utf-8", "replace")
@@ -250,25 +266,46 @@ class OllamaClient:
         except httpx.HTTPError as error:
             raise _logged(self._failure(error), "POST", path, started, error) from error
         except StreamLineError as error:
-            raise _logged(OllamaServerError(200, str(error)), "POST", path, started) from None
-        except MalformedLine as error:
-            raise _logged(BadResponse(_excerpt(str(error))), "POST", path, started) from None
+            raise _logged(
+                OllamaServerError(200, str(error), server=self._wording.server), "POST", path, started
+            ) from None
+        except (MalformedLine, OverlongLine) as error:
+            raise _logged(
+                BadResponse(excerpt(str(error)), server=self._wording.server), "POST", path, started
+            ) from None
         except (GeneratorExit, asyncio.CancelledError):
-            _log.debug("POST %s: closed by the app after %.0f ms", path, _ms(started))
+            _log.debug("POST %s: closed by the app after %.0f ms", path, elapsed_ms(started))
             raise
         if not finished:  # EOF without a done line (an unterminated last line counts as cut)
-            raise _logged(StreamInterrupted(), "POST", path, started)
-        _log.debug("POST %s: done in %.0f ms", path, _ms(started))
+            raise _logged(StreamInterrupted(server=self._wording.server), "POST", path, started)
+        _log.debug("POST %s: done in %.0f ms", path, elapsed_ms(started))
 
     def _failure(self, error: httpx.HTTPError) -> OllamaError:
-        if isinstance(error, (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)):
-            return OllamaUnreachable(self._base_url, _tls_problem(error))
-        if isinstance(error, httpx.DecodingError):
-            return BadResponse(str(error))
-        return StreamInterrupted()  # the connection broke after it was made
+        return failure(error, self._base_url, self._wording)
+
+    def _status_error(self, response: httpx.Response, model: str | None) -> OllamaError:
+        try:
+            message = error_text(response.json())
+        except (ValueError, RecursionError):
+            message = None
+        if response.status_code in (401, 403):
+            return Unauthorized(response.status_code, message or "", self._base_url, wording=self._wording)
+        # A plain-text 404 is an unknown path (wrong host prefix), not a missing model.
+        if message is not None and response.status_code == 404 and model is not None:
+            return ModelNotFound(model, message)
+        return OllamaServerError(response.status_code, message or plain_text(response), server=self._wording.server)
 
 
-async def _each(batches: AsyncGenerator[list[_Item], None]) -> AsyncGenerator[_Item, None]:
+def failure(error: httpx.HTTPError, url: str, wording: Wording) -> OllamaError:
+    """The `OllamaError` for a transport failure talking to the server at `url`."""
+    if isinstance(error, (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)):
+        return OllamaUnreachable(url, tls_problem(error), server=wording.server, advice=wording.unreachable)
+    if isinstance(error, httpx.DecodingError):
+        return BadResponse(str(error), server=wording.server)
+    return StreamInterrupted(server=wording.server)  # the connection broke after it was made
+
+
+async def each(batches: AsyncGenerator[list[_Item], None]) -> AsyncGenerator[_Item, None]:
     async with aclosing(batches):  # closing this one closes the stream at once
         async for batch in batches:
             for item in batch:
@@ -280,88 +317,5 @@ def _logged(
 ) -> OllamaError:
     """`failure`, once the debug log has it (the sentence names no credentials)."""
     detail = f" [{type(cause).__name__}]" if cause is not None else ""
-    _log.warning("%s %s failed after %.0f ms: %s%s", method, path, _ms(started), failure, detail)
+    _log.warning("%s %s failed after %.0f ms: %s%s", method, path, elapsed_ms(started), failure, detail)
     return failure
-
-
-def _tls_problem(error: BaseException) -> str | None:
-    """Why a TLS handshake under `error` failed, in words for people; None if none did."""
-    cause: BaseException | None = error
-    for _ in range(10):  # httpx and httpcore wrap the ssl error a few levels down
-        if cause is None:
-            break
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return (
-                f"its certificate is not trusted ({cause.verify_message}); point SSL_CERT_FILE "
-                "at a file with the certificate of the authority that signed it"
-            )
-        if isinstance(cause, ssl.SSLError):
-            return f"the TLS handshake failed ({cause.reason or cause}); is it serving https?"
-        cause = cause.__cause__ or cause.__context__
-    return None
-
-
-def _ms(started: float) -> float:
-    return (monotonic() - started) * 1000
-
-
-def _verify() -> ssl.SSLContext | bool:
-    """Trust SSL_CERT_FILE / SSL_CERT_DIR, as httpx does, for loopback hosts too: httpx reads
-    them only with `trust_env`, which is off there to keep proxies away."""
-    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
-    if not (cafile or capath):
-        return True
-    try:
-        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
-    except (OSError, ssl.SSLError) as error:  # still verified, against the usual certificates
-        _log.warning("SSL_CERT_FILE / SSL_CERT_DIR cannot be used: %s", error)
-        return True
-
-
-def _trust_nothing() -> ssl.SSLContext:
-    """For plain HTTP to this machine, where no TLS can happen (no proxy either): loading the
-    certificates would only cost 20–50 ms of start-up. Were TLS ever tried, it would fail."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-MAX_LINE_BYTES = 64 * 1024 * 1024  # one NDJSON line; a 1 MB reply line is normal, 64 MB is not
-
-
-def _status_error(response: httpx.Response, model: str | None) -> OllamaError:
-    try:
-        message = error_text(response.json())
-    except (ValueError, RecursionError):
-        message = None
-    # A plain-text 404 is an unknown path (wrong host prefix), not a missing model.
-    if message is not None and response.status_code == 404 and model is not None:
-        return ModelNotFound(model, message)
-    return OllamaServerError(response.status_code, message or _plain(response))
-
-
-_HIDDEN_HTML = re.compile(r"<(head|script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _plain(response: httpx.Response) -> str:
-    """A short text for a body that is not JSON, such as a proxy's HTML error page."""
-    text = _TAG.sub(" ", _HIDDEN_HTML.sub(" ", response.text))
-    return _excerpt(" ".join(html.unescape(text).split()), 200) or response.reason_phrase
-
-
-def _excerpt(text: str, limit: int = 80) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _is_loopback(url: str) -> bool:
-    host = httpx.URL(url).host
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -224,7 +224,7 @@ class ChatChunk:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """A local model as `/api/tags` lists it."""
+    """A model as a server lists it (`/api/tags`, `/v1/models`); what a listing lacks stays empty."""
 
     name: str
     size: int = 0  # bytes on disk
@@ -234,6 +234,7 @@ class ModelInfo:
     modified_at: str = ""
     digest: str = ""
     capabilities: tuple[str, ...] = field(default=())
+    context_length: int | None = None  # the window served, where the listing says (OpenAI-compatible servers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 from ollama_server import FakeOllama
+
+from app import debug_log
 
 
 @pytest.fixture
@@ -11,6 +14,19 @@ def ollama() -> Iterator[FakeOllama]:
     """A fake Ollama server, started on a free port and stopped after the test."""
     with FakeOllama() as server:
         yield server
+
+
+@pytest.fixture
+def app_logging() -> Iterator[None]:
+    """Put the package loggers back as they were: `debug_log.configure` changes them."""
+    loggers = [logging.getLogger(debug_log.APP_LOGGER), logging.getLogger(debug_log.CONTENT_LOGGER)]
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    yield
+    for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        for handler in logger.handlers:
+            if handler not in handlers:
+                handler.close()
+        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
 # -- driving the app --------------------------------------------------------------------------

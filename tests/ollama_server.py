@@ -4,7 +4,8 @@ It runs in its own thread (so it also serves apps running their own event loop, 
 `snap_compare` does), speaks HTTP/1.1 with chunked NDJSON streams, records every request and
 plays `ChatScript`s: tokens with delays, tool calls, an error line, a malformed line, a cut or
 a stall mid-reply, or an error status. Shapes follow the Ollama API reference, including the
-ways real servers fail.
+ways real servers fail. It also serves the OpenAI-compatible `/v1/models` and
+`/v1/chat/completions` (`openai_routes.py`), alone when `openai_only` is set, as vLLM would.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import openai_routes
 
 JSON = dict[str, Any]
 
@@ -93,6 +96,12 @@ class ChatScript:
     # asks for several at once gets them; `tool_calls_apart` sends a line per call instead.
     tool_calls: tuple[JSON, ...] = ()
     tool_calls_apart: bool = False
+    # `/v1/chat/completions` only: the variants of other servers (see openai_routes).
+    reasoning_field: str = "reasoning_content"  # "reasoning" in newer vLLM and Ollama
+    sse_error_field: bool = False  # error_after sends an `error:` line, as llama.cpp does
+    cut_mid_line: bool = False  # cut_after sends half of the next event first
+    no_done: bool = False  # no `data: [DONE]` after the finish
+    crlf: bool = False  # lines end in \r\n, as sse-starlette writes them
 
     @classmethod
     def long(cls, count: int, **options: Any) -> ChatScript:
@@ -239,6 +248,12 @@ class FakeOllama:
         self.pull_delay = 0.0  # seconds between pull progress lines
         self.pull_error_after: int | None = None  # lines of a pull before an {"error"} line ends it
         self.pull_error = "max retries exceeded: connection reset by peer"
+        self.api_key: str | None = None  # when set, every request needs `Authorization: Bearer KEY`
+        self.openai_only = False  # serve only /v1 (as vLLM, SGLang, llama.cpp's server do)
+        self.openai_models: list[Any] | None = None  # what /v1/models lists; None: from `models`
+        self.owned_by = "vllm"
+        self.listing_gate = threading.Event()  # model listings wait while it is clear
+        self.listing_gate.set()
         self.requests: list[Recorded] = []
         self.disconnects = 0  # streams the client left before the end
         self._scripts: deque[ChatScript] = deque()
@@ -379,6 +394,12 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         self.fake._record(Recorded(self.command, path, headers, body if isinstance(body, dict) else None))
 
+        openai = path.startswith("/v1/")
+        if self.fake.openai_only and not openai:
+            return self._json(404, {"detail": "Not Found"})  # FastAPI's answer to an unknown path
+        key = self.fake.api_key
+        if key is not None and headers.get("authorization") != f"Bearer {key}":
+            return self._json(401, {"error": "Unauthorized" if openai else "unauthorized"})
         route = _ROUTES.get(path)
         if route is None:
             return self._send(404, b"404 page not found", "text/plain")
@@ -409,6 +430,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"version": self.fake.version})
 
     def _tags(self, body: JSON) -> None:
+        if not self._pass_listing_gate():
+            return
         with self.fake._lock:
             models = copy.deepcopy(self.fake.models)
         self._json(200, {"models": models})
@@ -497,9 +520,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     # Streams
 
-    def _start_stream(self) -> None:
+    def _pass_listing_gate(self) -> bool:
+        """Wait while the listing gate is clear, as a busy server would; False if it stops."""
+        while not self.fake.listing_gate.wait(0.05):
+            if self.server.stopping.is_set():
+                self.close_connection = True
+                return False
+        return True
+
+    def _send_scripted(self, script: ChatScript) -> None:
+        """The status and body a script asks for instead of a stream."""
+        text = script.body or ""
+        self._send(script.status or 500, text.encode(), _content_type(text))
+
+    def _start_stream(self, content_type: str = "application/x-ndjson") -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Content-Type", content_type)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
@@ -582,8 +618,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         script = self.fake._next_script()
         if script.status is not None:
-            text = script.body or ""
-            return self._send(script.status, text.encode(), _content_type(text))
+            return self._send_scripted(script)
         reused = self._load(model, body)
         lines = _token_lines(prefix, script, generate, thinking=think is not False)
         self._start_stream()
@@ -770,6 +805,8 @@ _ROUTES = {
     "/api/pull": (("POST",), _Handler._pull),
     "/api/delete": (("DELETE",), _Handler._delete),
     "/api/copy": (("POST",), _Handler._copy),
+    "/v1/models": (("GET",), openai_routes.models),
+    "/v1/chat/completions": (("POST",), openai_routes.chat_completions),
 }
 
 

@@ -19,6 +19,7 @@ from app.client import (
     OllamaServerError,
     OllamaUnreachable,
     StreamInterrupted,
+    Unauthorized,
 )
 from app.protocol import (
     ChatChunk,
@@ -482,6 +483,22 @@ async def test_bearer_token_from_the_api_key(ollama: FakeOllama) -> None:
     async with OllamaClient(ollama.url, api_key="sk-123") as client:
         await client.list_models()
     assert ollama.requests[-1].headers["authorization"] == "Bearer sk-123"
+
+
+async def test_a_missing_or_wrong_key_is_unauthorized(ollama: FakeOllama) -> None:
+    ollama.api_key = "sk-right"
+    for key in (None, "sk-wrong"):
+        async with OllamaClient(ollama.url, api_key=key) as client:
+            for call in (client.list_models(), collect(client.chat(ChatRequest("llama3.2", HELLO)))):
+                with pytest.raises(Unauthorized) as raised:
+                    await call
+                assert raised.value.status == 401
+                assert str(raised.value) == (
+                    f"Ollama at {ollama.url} refused the request (401: unauthorized): the API key is wrong "
+                    "or missing; set OLLAMA_API_KEY, or put user:password@ in OLLAMA_HOST / --host."
+                )
+    async with OllamaClient(ollama.url, api_key="sk-right") as client:
+        assert text(await collect(client.chat(ChatRequest("llama3.2", HELLO)))) == DEFAULT_REPLY
 
 
 async def test_no_authorization_header_by_default(ollama: FakeOllama, client: OllamaClient) -> None:

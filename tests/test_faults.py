@@ -20,10 +20,10 @@ from conftest import SIZE, screen_text, type_text, wait_until
 from ollama_server import DEFAULT_REPLY, RUNNER_STOPPED, ChatScript, FakeOllama
 from textual.pilot import Pilot
 
-from app import client
 from app.app import OllamaTui
 from app.conversation import Turn, TurnState
 from app.screens.chat import ChatScreen
+from app.servers import transport
 from app.store import DB_NAME
 from app.widgets.conversation_view import ConversationView
 
@@ -154,8 +154,8 @@ async def test_fault(fault: Fault, ollama: FakeOllama, make_tui: MakeTui) -> Non
 def test_streams_have_no_read_timeout() -> None:
     """A model load may hold back the first token for minutes (60 s in the issue): only
     connecting is timed. The 3 s row of the matrix shows the wait in the app."""
-    assert client._STREAM_TIMEOUT.read is None
-    assert client._STREAM_TIMEOUT.connect is not None
+    assert transport.STREAM_TIMEOUT.read is None
+    assert transport.STREAM_TIMEOUT.connect is not None
 
 
 async def test_server_down_at_start(ollama: FakeOllama, make_tui: MakeTui) -> None:

@@ -19,7 +19,6 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -259,19 +258,6 @@ async def test_basic_auth_and_bearer_token(ollama: FakeOllama) -> None:
         await client.version()  # both: the URL's credentials win, as documented
     seen = [recorded.headers.get("authorization") for recorded in ollama.requests]
     assert seen == [BASIC, BASIC, f"Bearer {API_KEY}", BASIC]
-
-
-@pytest.fixture
-def app_logging() -> Iterator[None]:
-    """Put the package loggers back as they were: `debug_log.configure` changes them."""
-    loggers = [logging.getLogger(debug_log.APP_LOGGER), logging.getLogger(debug_log.CONTENT_LOGGER)]
-    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
-    yield
-    for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
-        for handler in logger.handlers:
-            if handler not in handlers:
-                handler.close()
-        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
 def assert_no_secret(where: str, text: str | bytes) -> None:
