@@ -42,6 +42,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("settings", "chat", "f2", "this conversation's settings"),
     Action("copy_reply", "chat", "ctrl+y", "copy the last reply"),
     Action("help", "chat", "f1", "help"),
+    Action("complete_command", "chat", "tab", "complete the /command being typed"),
     Action("models.info", "models", "i", "the highlighted model's details"),
     Action("models.pull", "models", "p", "pull a model"),
     Action("models.delete", "models", "d,delete", "delete the highlighted model"),

@@ -78,7 +78,6 @@ class ChatScreen(RepliesPart):
         Binding("f1", "help", "Help", tooltip="this help"),
         # Tab completes a command name being typed; anywhere else it moves the focus, as usual.
         Binding("tab", "complete_command", show=False),
-        Binding("tab", "app.focus_next", show=False),
     ])  # fmt: skip
 
     def __init__(self, settings: Settings, client: OllamaClient, writer: StoreWriter) -> None:
@@ -241,6 +240,7 @@ class ChatScreen(RepliesPart):
         where it hides nothing."""
         word = self._command_being_typed()
         if word is None:
+            self.focus_next()
             return
         completion = table.complete(word)
         if completion.text != word:
@@ -282,8 +282,6 @@ class ChatScreen(RepliesPart):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":
             return self.streaming is not None
-        if action == "complete_command":
-            return self._command_being_typed() is not None
         return True
 
     def action_stop_reply(self) -> None:
