@@ -73,6 +73,9 @@ class Turn:
     tool_call_id: str = ""  # tool: the id of that call, when the server gave one
     tool_status: ToolStatus | None = None  # tool: how the call ended; `error` says why
     duration: float | None = None  # tool: seconds the call ran (None: it never ran)
+    # assistant: the server that wrote it, where several are configured ("" where there is one);
+    # kept apart from `model`, which stays the name the server knows it by
+    server: str = ""
 
     def to_chat_message(self) -> ChatMessage:
         if self.role == "tool":

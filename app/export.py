@@ -2,8 +2,8 @@
 
 The JSON `messages` list has Ollama's shape (role, content, optional images and thinking; a
 reply's `tool_calls`; a tool result's `tool_name` and `tool_call_id`), so it can be sent to
-`/api/chat` as it is; each message also carries `model`, `state`, `created_at`, and `error` /
-`stats` / `tool_status` / `duration` when set, which Ollama ignores. A call whose arguments
+`/api/chat` as it is; each message also carries `model`, `state`, `created_at`, and `server` /
+`error` / `stats` / `tool_status` / `duration` when set, which Ollama ignores. A call whose arguments
 arrived as a JSON string keeps that string. `from_json` also reads a bare Ollama `messages` list
 or `{"messages": [...]}`.
 """
@@ -111,6 +111,8 @@ def _speaker(turn: Turn, default_model: str) -> str:
         return "You"
     if turn.role == "assistant":
         model = sanitize(turn.model or default_model)
+        if model and turn.server:
+            model = f"{model}@{sanitize(turn.server)}"
         return f"{model} (assistant)" if model else "Assistant"
     if turn.role == "tool":
         return f"Tool result: {sanitize(turn.tool_name)}" if turn.tool_name else "Tool result"
@@ -181,6 +183,8 @@ def _message_json(turn: Turn) -> dict[str, Any]:
     if turn.tool_calls:
         body["tool_calls"] = [call.to_stored() for call in turn.tool_calls]
     body.update(model=turn.model, state=turn.state.value, created_at=_iso_time(turn.created_at))
+    if turn.server:
+        body["server"] = turn.server
     if turn.tool_status:
         body["tool_status"] = turn.tool_status.value
     if turn.duration is not None:
@@ -288,6 +292,7 @@ def _turn_from_json(message: Any, where: str) -> Turn:
         role=role,
         content=_field(message, "content", str, where, ""),
         model=_field(message, "model", str, where, ""),
+        server=_field(message, "server", str, where, ""),
         state=state,
         error=_field(message, "error", str, where, ""),
         thinking=_field(message, "thinking", str, where, ""),

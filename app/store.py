@@ -235,8 +235,8 @@ class Store:
         return turn_id
 
     def update_turn(self, turn: Turn) -> None:
-        """Save a message's text, state, error, thinking, tool calls or result, statistics
-        and model."""
+        """Save a message's text, state, error, thinking, tool calls or result, statistics,
+        model and server."""
         if turn.id is None:
             raise StoreError("This message was never saved, so it cannot be updated.")
         now = time.time()
@@ -249,6 +249,7 @@ class Store:
                     turn.error,
                     turn.thinking,
                     turn.model,
+                    turn.server,
                     now,
                     *tool_values(turn),
                     *stat_values(turn.stats),

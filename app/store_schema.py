@@ -96,12 +96,17 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE messages ADD COLUMN tool_duration REAL",
         "ALTER TABLE conversations ADD COLUMN tool_settings TEXT NOT NULL DEFAULT ''",
     ),
+    (  # v4: the server a reply came from, when several are configured ('' for the only one)
+        "ALTER TABLE messages ADD COLUMN server TEXT NOT NULL DEFAULT ''",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 # The tool columns of the messages table, in the order `turn_from_row` reads them.
 TOOLS = ("tool_calls", "tool_name", "tool_call_id", "tool_status", "tool_duration")
 
-TURN_COLUMNS = "id, role, content, model, state, error, thinking, images, created_at, " + ", ".join((*TOOLS, *STATS))
+TURN_COLUMNS = "id, role, content, model, state, error, thinking, images, created_at, server, " + ", ".join(
+    (*TOOLS, *STATS)
+)
 INFO_SELECT = """
     SELECT c.id, c.title, c.created_at, c.updated_at, c.model, c.system, c.options,
            (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.tool_settings
@@ -109,11 +114,11 @@ INFO_SELECT = """
 """
 INSERT_TURN = f"""
     INSERT INTO messages (conversation_id, role, content, model, state, error, thinking, images,
-                          created_at, updated_at, {", ".join((*TOOLS, *STATS))})
-    VALUES ({", ".join("?" * (10 + len(TOOLS) + len(STATS)))})
+                          created_at, updated_at, server, {", ".join((*TOOLS, *STATS))})
+    VALUES ({", ".join("?" * (11 + len(TOOLS) + len(STATS)))})
 """
 UPDATE_TURN = f"""
-    UPDATE messages SET content = ?, state = ?, error = ?, thinking = ?, model = ?, updated_at = ?,
+    UPDATE messages SET content = ?, state = ?, error = ?, thinking = ?, model = ?, server = ?, updated_at = ?,
         {", ".join(f"{name} = ?" for name in (*TOOLS, *STATS))}
     WHERE id = ?
 """
@@ -173,7 +178,7 @@ def info_from_row(row: tuple[Any, ...]) -> ConversationInfo:
 
 
 def turn_from_row(row: tuple[Any, ...]) -> Turn:
-    turn_id, role, content, model, state, error, thinking, images, created, *rest = row
+    turn_id, role, content, model, state, error, thinking, images, created, server, *rest = row
     calls, tool_name, tool_call_id, tool_status, duration, *stats = rest
     has_stats = any(value is not None for value in stats)
     return Turn(
@@ -187,6 +192,7 @@ def turn_from_row(row: tuple[Any, ...]) -> Turn:
         images=_load_images(images),
         id=turn_id,
         created_at=created,
+        server=server,
         tool_calls=_load_calls(calls),
         tool_name=tool_name,
         tool_call_id=tool_call_id,
@@ -234,6 +240,7 @@ def insert_turn(
             json.dumps(list(turn.images)),
             created,
             updated,
+            turn.server,
             *tool_values(turn),
             *stat_values(turn.stats),
         ),

@@ -365,14 +365,14 @@ def test_migrates_a_version_1_file_and_keeps_its_data(tmp_path: Path) -> None:
         question, answer = store.turns(7)
         assert (question.content, question.stats) == ("What is a penguin?", None)
         assert (answer.state, answer.error) == (TurnState.STOPPED, "Stopped by you.")
-        assert answer.model == "llama2"
+        assert (answer.model, answer.server) == ("llama2", "")  # from before servers: the only one
         assert store.get_setting("last_model") == "llama2"
         assert [hit.message_id for hit in store.search("flightless")] == [answer.id]
         answer.stats = ChatStats(eval_count=5)
         store.update_turn(answer)
         assert store.turns(7)[1].stats == ChatStats(eval_count=5)
     with raw(tmp_path / DB_NAME) as upgraded:
-        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_a_newer_schema_is_opened_read_only_and_left_untouched(tmp_path: Path) -> None:

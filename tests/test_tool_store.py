@@ -114,7 +114,7 @@ def test_an_old_file_is_upgraded_in_place_and_keeps_everything(tmp_path: Path) -
         info = save(store, tool_conversation())  # the upgraded file takes the new kinds of message
         assert comparable(store.turns(info.id)) == tool_conversation()
     with sqlite3.connect(tmp_path / DB_NAME) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_calls_results_and_settings_come_back_as_saved(tmp_path: Path) -> None:

@@ -284,7 +284,12 @@ class TurnLines:
         return Strip.blank(1)  # between the thinking and the answer
 
     def _name(self) -> str:
-        return _ROLE_NAMES.get(self.turn.role) or sanitize(self.turn.model) or "assistant"
+        turn = self.turn
+        if turn.role in _ROLE_NAMES:
+            return _ROLE_NAMES[turn.role]
+        if turn.model and turn.server:  # written where several servers are configured: say which
+            return sanitize(f"{turn.model}@{turn.server}")
+        return sanitize(turn.model) or "assistant"
 
     def _header(self, palette: dict[str, Style]) -> Strip:
         turn = self.turn
