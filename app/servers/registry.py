@@ -90,13 +90,20 @@ class Servers:
     """The servers of one run, by name, `local` first; `aclose()` closes them all."""
 
     def __init__(
-        self, local_url: str, configs: Sequence[ServerConfig] = (), *, local_api_key: str | None = None
+        self,
+        local_url: str,
+        configs: Sequence[ServerConfig] = (),
+        *,
+        local_api_key: str | None = None,
+        local_client: OllamaClient | None = None,
     ) -> None:
-        local = OllamaClient(local_url, api_key=local_api_key)  # its errors read as they always have
+        """`local_client`, when given, is the client of `local` (one a caller made for its own
+        transport); otherwise one is made for `local_url`, whose errors read as they always have."""
+        local = local_client or OllamaClient(local_url, api_key=local_api_key)
         self._servers: dict[str, Server] = {LOCAL: Server(LOCAL, "ollama", local, "Ollama")}
         for config in configs:
             self._servers[config.name] = _server(config)
-        self._secrets = _secrets([(local_url, local_api_key), *((c.url, c.api_key) for c in configs)])
+        self._secrets = secrets_of(local_url, local_api_key, configs)
         self._listed: dict[str, tuple[str, ...]] = {}  # model names each server last listed
 
     def __repr__(self) -> str:
@@ -149,19 +156,25 @@ class Servers:
         """Every server's models, each as soon as it has answered (or failed, or taken more
         than `timeout` seconds). Leaving early cancels the rest: iterate inside
         `contextlib.aclosing()` so that happens at once."""
-        tasks = [asyncio.create_task(self._listing(server, timeout)) for server in self]
+        tasks = [asyncio.create_task(self.listing(server.name, timeout)) for server in self]
         try:
             for answered in asyncio.as_completed(tasks):
-                listing = await answered
-                if listing.error is None:
-                    self._listed[listing.server] = tuple(model.name for model in listing.models)
-                else:  # a server that cannot list serves nothing now
-                    self._listed.pop(listing.server, None)
-                yield listing
+                yield await answered
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def listing(self, name: str, timeout: float = LIST_TIMEOUT) -> Listing:
+        """One server's models and version (or why there are none), within `timeout` seconds;
+        what it lists is remembered for `locate()` and `name_of()`, and a server that fails is
+        forgotten until it lists again. For a watcher that polls each server on its own."""
+        listing = await self._listing(self[name], timeout)
+        if listing.error is None:
+            self._listed[listing.server] = tuple(model.name for model in listing.models)
+        else:  # a server that cannot list serves nothing now
+            self._listed.pop(listing.server, None)
+        return listing
 
     async def aclose(self) -> None:
         await asyncio.gather(*(server.client.aclose() for server in self), return_exceptions=True)
@@ -210,10 +223,11 @@ def _server(config: ServerConfig) -> Server:
     return Server(config.name, config.kind, client, wording.server)
 
 
-def _secrets(pairs: Sequence[tuple[str, str | None]]) -> tuple[str, ...]:
-    """The keys, and the passwords of the URLs that have `user:password@`."""
+def secrets_of(local_url: str, local_api_key: str | None, configs: Sequence[ServerConfig]) -> tuple[str, ...]:
+    """The keys, and the passwords of the URLs that have `user:password@`: what the debug log
+    masks, known before any client is made."""
     found: list[str | None] = []
-    for url, key in pairs:
+    for url, key in [(local_url, local_api_key), *((config.url, config.api_key) for config in configs)]:
         credentials = split_credentials(url)[1]
         found += [key, credentials[1] if credentials else None]
     return tuple(secret for secret in found if secret)
