@@ -10,6 +10,7 @@ from app.chat_options import ChatOptions
 from app.host import split_credentials
 
 if TYPE_CHECKING:
+    from app.servers.config import ServerConfig
     from app.settings_file import ConfigFile
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -40,11 +41,14 @@ class Settings:
     )  # the config file's [options], for new conversations
     keymap: tuple[tuple[str, str], ...] = ()  # action name -> keys, from [keys]
     config: ConfigFile | None = None  # the file read at start (None: none): its problems, and where to write
+    servers: tuple[ServerConfig, ...] = ()  # the config file's [servers.NAME], besides the host's (local)
+    server: str | None = None  # --server: the server of the model asked for (None: as the model's name says)
 
     def __repr__(self) -> str:
         # Textual prints the locals of a crash, so a repr must not show the credentials.
         return (
             f"Settings(host={split_credentials(self.host)[0]!r}, model={self.model!r}, "
             f"data_dir={self.data_dir!r}, continue_last={self.continue_last!r}, "
-            f"session_id={self.session_id!r}, default_model={self.default_model!r}, theme={self.theme!r})"
+            f"session_id={self.session_id!r}, default_model={self.default_model!r}, theme={self.theme!r}, "
+            f"servers={self.servers!r}, server={self.server!r})"
         )

@@ -17,6 +17,7 @@ from app.chat_options import format_parameter
 from app.config import DEFAULT_HOST, DEFAULT_THEME, Settings
 from app.host import parse_host, split_credentials
 from app.paths import default_data_dir
+from app.servers.config import SERVERS_KEY, ServerConfig
 from app.settings_file import ConfigFile
 
 HIDDEN = "***"
@@ -79,6 +80,16 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str], config: Config
     data_dir = args.data_dir or default_data_dir()
     choices.append(Choice("data_dir", str(data_dir), "flag --data-dir" if args.data_dir else "default"))
 
+    listed = file.section(SERVERS_KEY, tuple) or ()
+    servers = tuple(server for server in listed if isinstance(server, ServerConfig))
+    for server in servers:
+        # Never the key: only whether there is one, as for OLLAMA_API_KEY.
+        shown = f"{server.kind} {shown_host(server.url)}{', key ' + HIDDEN if server.api_key else ''}"
+        choices.append(Choice(f"{SERVERS_KEY}.{server.name}", shown, origin(f"{SERVERS_KEY}.{server.name}")))
+    server_flag = getattr(args, "server", None)  # only the commands that talk to servers have it
+    if server_flag:
+        choices.append(Choice("server", server_flag, "flag --server"))
+
     for name, value in file.options.options:
         choices.append(Choice(f"options.{name}", format_parameter(name, value), origin(f"options.{name}")))
 
@@ -101,6 +112,8 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str], config: Config
         chat_defaults=file.options,
         keymap=file.keymap,
         config=config,
+        servers=servers,
+        server=server_flag or None,
     )
     return Resolved(settings, tuple(choices))
 

@@ -32,6 +32,7 @@ from app import keys
 from app.chat_options import PARAMETER_NAMES, PARAMETERS, STOP, ChatOptions
 from app.config import DEFAULT_THEME
 from app.host import parse_host, split_credentials
+from app.servers.config import SERVERS_KEY, parse_servers_config
 from app.toml_lines import key_lines, line_of
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ def register(section: Section) -> None:
 # with `from app.tools.config import parse_tools_config`; its settings are then
 # `ConfigFile.section("mcp_servers", ToolsConfig)`.
 register(Section("mcp_servers", ("max_tool_rounds", "tool_timeout")))  # tools: app/tools/config.py
-register(Section("servers"))  # several servers, [servers.NAME]: app/servers/
+register(Section(SERVERS_KEY, (), parse_servers_config))  # several servers, [servers.NAME]: app/servers/config.py
 
 
 @dataclass(frozen=True, slots=True)
