@@ -9,14 +9,25 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from app import __version__, config_cli, debug_log, oneshot_cli, sessions_cli, settings_file
 from app.config import Settings
 from app.host import split_credentials
 from app.paths import default_config_path, default_data_dir
 from app.precedence import resolve
+from app.servers.registry import secrets_of
 from app.settings_file import ConfigFile
 from app.store import Store
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """The parser of a command (and of its own commands): it takes the program's shared
+    options as well, so they work after the command's name as before it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _add_shared_options(self, after_command=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,36 +36,71 @@ def build_parser() -> argparse.ArgumentParser:
         description="Chat with local models served by Ollama, full-screen in the terminal.",
         epilog="Environment: OLLAMA_HOST (server address, as Ollama's own clients read it), "
         "OLLAMA_API_KEY (sent as a bearer token). Settings file: `ollama-tui config path` says where it is; "
-        "a flag wins over the environment, which wins over the file.",
+        "a flag wins over the environment, which wins over the file. "
+        "Options other than -m, -c and --session may also follow the command's name.",
     )
     parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
+    _add_shared_options(parser, after_command=False)
     parser.add_argument(
-        "--host", metavar="URL", help="Ollama server (default: OLLAMA_HOST, else http://127.0.0.1:11434)"
+        "-m",
+        "--model",
+        metavar="NAME",
+        help="model for the first message, NAME@SERVER for another server's (default: the last one used)",
     )
-    parser.add_argument(
-        "-m", "--model", metavar="NAME", help="model for the first message (default: the last one used)"
-    )
-    parser.add_argument(
-        "--data-dir", metavar="PATH", type=Path, help=f"where conversations are kept (default: {default_data_dir()})"
-    )
-    parser.add_argument(
-        "--config", metavar="FILE", type=Path, help=f"the config file to read (default: {default_config_path()})"
-    )
-    log_file = debug_log.default_log_dir() / debug_log.LOG_NAME
-    parser.add_argument(
-        "--debug", action="store_true", help=f"log requests and errors, without message text, to {log_file} (rotated)"
-    )
-    parser.add_argument("--debug-content", action="store_true", help="like --debug, and log message text too")
     resume = parser.add_mutually_exclusive_group()
     resume.add_argument(
         "-c", "--continue", dest="continue_last", action="store_true", help="reopen the most recent conversation"
     )
     resume.add_argument("--session", metavar="ID", type=int, help="reopen the conversation with this id")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     sessions_cli.register(commands)
     oneshot_cli.register(commands)
     config_cli.register(commands)
     return parser
+
+
+def _add_shared_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """The options of the whole program. After a command's name they default to SUPPRESS:
+    one given there overrides the same one given before the name, and one not given there
+    leaves the value from before it alone."""
+    unset: Any = argparse.SUPPRESS if after_command else None
+    off: Any = argparse.SUPPRESS if after_command else False
+    parser.add_argument(
+        "--host",
+        metavar="URL",
+        default=unset,
+        help="Ollama server, the one named local (default: OLLAMA_HOST, else http://127.0.0.1:11434)",
+    )
+    parser.add_argument(
+        "--server",
+        metavar="NAME",
+        default=unset,
+        help="the server to use: local (the --host one) or a [servers.NAME] of the config file",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        type=Path,
+        default=unset,
+        help=f"where conversations are kept (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        default=unset,
+        help=f"the config file to read (default: {default_config_path()})",
+    )
+    log_file = debug_log.default_log_dir() / debug_log.LOG_NAME
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=off,
+        help=f"log requests and errors, without message text, to {log_file} (rotated)",
+    )
+    parser.add_argument(
+        "--debug-content", action="store_true", default=off, help="like --debug, and log message text too"
+    )
 
 
 def settings_from(args: argparse.Namespace, config: ConfigFile | None = None) -> Settings:
@@ -104,9 +150,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _start_log(args: argparse.Namespace, settings: Settings) -> None:
-    base_url, credentials = split_credentials(settings.host)
-    password = credentials[1] if credentials else ""
-    secrets = [secret for secret in (settings.api_key, password) if secret]
+    base_url = split_credentials(settings.host)[0]
+    secrets = list(secrets_of(settings.host, settings.api_key, settings.servers))
     try:
         debug_log.configure(args.debug or args.debug_content, content=args.debug_content, secrets=secrets)
     except OSError as error:  # an unusable log folder costs the log, not the app

@@ -1,4 +1,8 @@
-"""`ollama-tui ask|models|ps`: one answer, or the local and loaded models, straight in a shell.
+"""`ollama-tui ask|models|ps`: one answer, or the models and loaded models, straight in a shell.
+
+With `[servers.NAME]` in the config file, `--server NAME` (or `-m MODEL@NAME`) picks the server
+to ask; `models` lists every server's models with a SERVER column (`--server` lists one), and
+`ps` the loaded models of every server that can say.
 
 `register()` adds the sub-commands to the main parser; the caller passes the parsed arguments
 and settings to `run()` when `args.command` is in `COMMANDS`. No Textual here, so these start
@@ -15,16 +19,20 @@ import asyncio
 import io
 import sys
 import time
-from contextlib import aclosing
+from collections.abc import AsyncIterator
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from app.client import ModelNotFound, OllamaClient, OllamaError, OllamaUnreachable
+from app.client import ModelNotFound, OllamaError, OllamaUnreachable
 from app.config import Settings
 from app.conversation import Turn, TurnState
 from app.paths import default_data_dir
 from app.protocol import GenerateRequest
+from app.servers.base import ModelServer
+from app.servers.config import LOCAL
+from app.servers.registry import Server, Servers, UnknownServer, join_model
 from app.stdout import silence_stdout
 from app.store import DB_NAME, Store, StoreError
 from app.tables import format_table, model_rows, running_rows
@@ -73,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     ask.add_argument("--json", action="store_true", help="ask for the answer as JSON")
     ask.add_argument("--save", action="store_true", help="keep the exchange as a conversation the app can reopen")
     ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question (words are joined)")
-    subparsers.add_parser("models", help="list local models, like `ollama list`")
+    subparsers.add_parser("models", help="list the models of every server (or --server's), like `ollama list`")
     subparsers.add_parser("ps", help="list models loaded in memory, like `ollama ps`")
 
 
@@ -83,7 +91,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "ask":
             _ask(args, settings)
         else:
-            print(format_table(asyncio.run(_TABLES[args.command](settings))))
+            table = asyncio.run(_TABLES[args.command](settings))
+            print(format_table(table.rows))
+            for failure in table.failures:  # the servers that did answer are listed above
+                print(_explain(failure), file=sys.stderr)
+            if table.failures:
+                return _exit_code(table.failures[0])
     except _Failure as failure:
         print(failure, file=sys.stderr)
         return failure.code
@@ -106,9 +119,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> None:
     # stdin is read before the event loop starts, so Ctrl+C during the read stops at once.
+    asked = args.ask_model or settings.model
     question = _Question(
         _prompt(" ".join(args.prompt), _piped_text()),
-        args.ask_model or settings.model or settings.default_model,
+        # With --server alone, that server's first model: the others name another server's.
+        asked or (None if settings.server else settings.default_model),
         args.system,
         args.json,
     )
@@ -121,7 +136,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> None:
     with Store.open(data_dir) as store:
         if args.save and store.mode != "normal":
             raise _Failure(f"Nothing was asked, because --save cannot keep it: {store.notice}")
-        if question.model is None:
+        if question.model is None and not settings.server:
             question = replace(question, model=store.get_setting("last_model"))
         asyncio.run(_answer(settings, question, store if args.save else None))
 
@@ -140,11 +155,15 @@ def _prompt(words: str, piped: str) -> str:
 
 
 async def _answer(settings: Settings, question: _Question, store: Store | None) -> None:
-    async with OllamaClient(settings.host, api_key=settings.api_key) as client:
-        model = question.model or await _first_model(client)
+    async with _opened(settings) as servers:
+        wanted, server = _choose(servers, question.model, settings.server)
+        client = server.client
+        model = wanted or await _first_model(client)
         request = GenerateRequest(model, question.prompt, question.system, format="json" if question.json else None)
         asked_at = time.time()
         reply = Turn("assistant", "", model=model, state=TurnState.STREAMING)
+        if len(servers) > 1:
+            reply.server = server.name
         try:
             await _stream(client, request, reply)
         except OllamaError as error:
@@ -157,17 +176,39 @@ async def _answer(settings: Settings, question: _Question, store: Store | None) 
         finally:
             # A failure before any text is reported, not saved: there is nothing to resume.
             if store is not None and (reply.content or reply.state is TurnState.COMPLETE):
-                _save(store, request, Turn("user", request.prompt, created_at=asked_at), reply)
+                user = Turn("user", request.prompt, created_at=asked_at)
+                _save(store, request, join_model(model, server.name), user, reply)
 
 
-async def _first_model(client: OllamaClient) -> str:
+@asynccontextmanager
+async def _opened(settings: Settings) -> AsyncIterator[Servers]:
+    servers = Servers(settings.host, settings.servers, local_api_key=settings.api_key)
+    try:
+        yield servers
+    finally:
+        await servers.aclose()
+
+
+def _choose(servers: Servers, model: str | None, server_flag: str | None) -> tuple[str | None, Server]:
+    """The model to ask (None: the server's first) and its server: `-m MODEL@SERVER`, else
+    --server, else local."""
+    try:
+        wanted, named = servers.resolve(model) if model else (None, None)
+        if named and server_flag and named != server_flag:
+            raise _Failure(f"The model {model} is on the server {named}, but --server names {server_flag}.")
+        return wanted, servers[named or server_flag or LOCAL]
+    except UnknownServer as error:
+        raise _Failure(str(error)) from None
+
+
+async def _first_model(client: ModelServer) -> str:
     models = await client.list_models()
     if not models:
         raise _Failure("No models are installed; download one with `ollama pull NAME`.", EXIT_NO_MODEL)
     return models[0].name
 
 
-async def _stream(client: OllamaClient, request: GenerateRequest, reply: Turn) -> None:
+async def _stream(client: ModelServer, request: GenerateRequest, reply: Turn) -> None:
     """Print the answer as it arrives; fills `reply` (thinking is kept, never printed)."""
     printer = _Printer(sys.stdout)
     content: list[str] = []
@@ -209,9 +250,9 @@ class _Printer:
             self._line_open = not text.endswith("\n")
 
 
-def _save(store: Store, request: GenerateRequest, user: Turn, reply: Turn) -> None:
+def _save(store: Store, request: GenerateRequest, address: str, user: Turn, reply: Turn) -> None:
     try:
-        info = store.create_conversation(request.model, system=request.system or "")
+        info = store.create_conversation(address, system=request.system or "")
         store.add_turn(info.id, user)
         store.add_turn(info.id, reply)
     except StoreError as error:
@@ -223,14 +264,68 @@ def _save(store: Store, request: GenerateRequest, user: Turn, reply: Turn) -> No
 # models and ps
 
 
-async def _models(settings: Settings) -> list[tuple[str, ...]]:
-    async with OllamaClient(settings.host, api_key=settings.api_key) as client:
-        return model_rows(await client.list_models(), datetime.now(UTC))
+async def _models(settings: Settings) -> _Table:
+    async with _opened(settings) as servers:
+        chosen = _servers_for(servers, settings.server)
+        answers = await asyncio.gather(*(server.client.list_models() for server in chosen), return_exceptions=True)
+        now = datetime.now(UTC)
+        return _joined(
+            servers,
+            [
+                (s.name, a if isinstance(a, BaseException) else model_rows(a, now))
+                for s, a in zip(chosen, answers, strict=True)
+            ],
+        )
 
 
-async def _running(settings: Settings) -> list[tuple[str, ...]]:
-    async with OllamaClient(settings.host, api_key=settings.api_key) as client:
-        return running_rows(await client.running(), datetime.now(UTC))
+async def _running(settings: Settings) -> _Table:
+    async with _opened(settings) as servers:
+        chosen = _servers_for(servers, settings.server)
+        if settings.server is None:  # every server that can say; OpenAI-compatible ones cannot
+            chosen = [server for server in chosen if server.capabilities.ps]
+        answers = await asyncio.gather(*(server.client.running() for server in chosen), return_exceptions=True)
+        now = datetime.now(UTC)
+        return _joined(
+            servers,
+            [
+                (s.name, a if isinstance(a, BaseException) else running_rows(a, now))
+                for s, a in zip(chosen, answers, strict=True)
+            ],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    rows: list[tuple[str, ...]]
+    failures: tuple[OllamaError, ...] = ()  # servers that could not answer; their rows are missing
+
+
+def _servers_for(servers: Servers, name: str | None) -> list[Server]:
+    if name is None:
+        return list(servers)
+    try:
+        return [servers[name]]
+    except UnknownServer as error:
+        raise _Failure(str(error)) from None
+
+
+def _joined(servers: Servers, answers: list[tuple[str, list[tuple[str, ...]] | BaseException]]) -> _Table:
+    """One table of every server's rows, with a SERVER column where several are configured.
+    Raises the failure when no server answered."""
+    failures: list[OllamaError] = []
+    header: tuple[str, ...] = ()
+    rows: list[tuple[str, ...]] = []
+    for name, answer in answers:
+        if isinstance(answer, OllamaError):
+            failures.append(answer)
+            continue
+        if isinstance(answer, BaseException):
+            raise answer  # not a server's failure: a bug, or Ctrl+C
+        header = answer[0]
+        rows += [(*row, name) if len(servers) > 1 else row for row in answer[1:]]
+    if failures and not header:
+        raise failures[0]
+    return _Table([(*header, "SERVER") if len(servers) > 1 else header, *rows], tuple(failures))
 
 
 _TABLES = {"models": _models, "ps": _running}
