@@ -21,6 +21,7 @@ from app.client import OllamaClient
 from app.config import Settings
 from app.paths import STYLES_DIR
 from app.screens.chat import ChatScreen
+from app.servers.registry import Servers
 from app.settings_file import theme_problem
 from app.settings_writer import NotSaved, remember
 from app.store import Store, StoreError
@@ -53,10 +54,10 @@ class OllamaTui(App[None]):
         ),
     ]
 
-    def __init__(self, settings: Settings, client: OllamaClient, store: Store) -> None:
+    def __init__(self, settings: Settings, servers: Servers, store: Store) -> None:
         super().__init__()
         self.settings = settings
-        self.client = client
+        self.servers = servers
         self.store = store
         self.writer = StoreWriter(store, self._store_error)
         self._store_error_shown = -STORE_ERROR_REPEAT_SECONDS
@@ -112,7 +113,7 @@ class OllamaTui(App[None]):
             self._saved_theme = name
 
     def get_default_screen(self) -> ChatScreen:
-        return ChatScreen(self.settings, self.client, self.writer)
+        return ChatScreen(self.settings, self.servers, self.writer)
 
     def notify(
         self,
@@ -144,15 +145,14 @@ class OllamaTui(App[None]):
 
     async def on_unmount(self) -> None:
         self.writer.close()
-        await self.client.aclose()
+        await self.servers.aclose()
 
 
 def make_app(settings: Settings, client: OllamaClient | None = None, store: Store | None = None) -> OllamaTui:
-    """Build the app as the command line does; tests pass their own client and store."""
-    if client is None:
-        client = OllamaClient(settings.host, api_key=settings.api_key)
+    """Build the app as the command line does; tests pass their own client (of `local`) and store."""
+    servers = Servers(settings.host, settings.servers, local_api_key=settings.api_key, local_client=client)
     if store is None:
         store = Store.open(settings.data_dir) if settings.data_dir else Store.memory()
     if store.notice:
         _log.warning("Storage is %s: %s", store.mode, store.notice)
-    return OllamaTui(settings, client, store)
+    return OllamaTui(settings, servers, store)

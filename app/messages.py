@@ -7,18 +7,15 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from app.conversation import Turn
-from app.protocol import ModelInfo
+from app.model_catalog import ServerState
 from app.streaming import ReplyOutcome
 
 
 @dataclass
 class ServerStatus(Message):
-    """The connection watcher's latest word on the server."""
+    """The server watcher's latest word on one server."""
 
-    reachable: bool
-    version: str = ""
-    models: tuple[ModelInfo, ...] = ()
-    error: str = ""
+    state: ServerState
 
 
 @dataclass

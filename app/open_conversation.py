@@ -13,12 +13,16 @@ from dataclasses import replace
 from app.chat_options import ChatOptions
 from app.conversation import ConversationInfo, Turn, TurnState
 from app.protocol import ChatRequest, ChatStats
+from app.servers.config import LOCAL
+from app.servers.registry import join_model
 from app.store import INTERRUPTED_ERROR
 
 
 class OpenConversation:
     def __init__(self, model: str = "", defaults: ChatOptions | None = None) -> None:
         self.model = model  # the model the next message goes to; a new conversation keeps it
+        self.server = LOCAL  # the server of `model`
+        self.named_servers = False  # several servers are configured: each reply says which wrote it
         self.defaults = defaults or ChatOptions()  # a new conversation's settings ([options])
         self.info: ConversationInfo | None = None  # None until its first message is saved
         self.turns: list[Turn] = []
@@ -46,6 +50,12 @@ class OpenConversation:
         self.last_stats = last.stats if last else None
 
     @property
+    def address(self) -> str:
+        """The model as stored and as the catalog knows it: `model`, or `model@server` for
+        a server other than local."""
+        return join_model(self.model, self.server) if self.model else ""
+
+    @property
     def id(self) -> int | None:
         """The saved conversation's id; None while it is not saved."""
         return self.info.id if self.info else None
@@ -69,8 +79,11 @@ class OpenConversation:
         return turn
 
     def add_reply(self) -> Turn:
-        """An empty reply from the current model, about to stream."""
-        reply = Turn("assistant", "", model=self.model, state=TurnState.STREAMING, created_at=time.time())
+        """An empty reply from the current model and server, about to stream."""
+        server = self.server if self.named_servers else ""
+        reply = Turn(
+            "assistant", "", model=self.model, state=TurnState.STREAMING, created_at=time.time(), server=server
+        )
         self.turns.append(reply)
         return reply
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import Protocol
 
-from app.client import OllamaClient, OllamaError, OllamaUnreachable
+from app.client import OllamaError, OllamaUnreachable
 from app.config import FLUSH_SECONDS, IDLE_NOTE_SECONDS
 from app.conversation import Turn, TurnState
 from app.protocol import ChatRequest, ChatStats
+from app.servers.base import ModelServer
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class ReplyListener(Protocol):
 
 
 async def stream_reply(
-    client: OllamaClient,
+    client: ModelServer,
     request: ChatRequest,
     listener: ReplyListener,
     *,

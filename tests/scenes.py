@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import httpx
 from textual import events
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ollama_server import ChatScript, FakeOllama
+from ollama_server import ChatScript, FakeOllama, make_model
 
 from app.app import OllamaTui, make_app
 from app.chat_options import ChatOptions, apply_set
@@ -33,6 +33,7 @@ from app.protocol import ChatStats
 from app.screens.chat import ChatScreen
 from app.screens.pull import PullScreen, PullSnapshot
 from app.screens.settings import SettingsScreen
+from app.servers.config import ServerConfig
 from app.store import Store
 from app.widgets.prompt_input import PromptInput
 
@@ -108,6 +109,11 @@ def seed(data_dir: Path) -> int:
 class Scene:
     app: OllamaTui
     run_before: RunBefore
+    servers: list[FakeOllama] = field(default_factory=list)  # more than the one given: stopped by close()
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
 
 
 def build(server: FakeOllama, data_dir: Path, **settings: Any) -> OllamaTui:
@@ -283,6 +289,50 @@ def settings(server: FakeOllama, data_dir: Path) -> Scene:
     return Scene(build(server, data_dir), run_before)
 
 
+CLUSTER_KEY = "sk-scene-1f3a"
+CLUSTER_REPLY = (
+    "Lima sits on the coast, so its climate is mild and dry: about 19 °C all year, and it almost never rains."
+)
+
+
+def several_servers(server: FakeOllama, data_dir: Path) -> Scene:
+    """Four servers in the picker, each under its name with its state: local (connected, its
+    version, the current model marked), cluster (an OpenAI-compatible one, connected, its model
+    without sizes), gpu (unreachable) and lab (its key refused), each of the last two saying
+    Enter tells what is wrong. The conversation went from local to cluster and back: each reply's
+    header names its model and server, and the status line the current model with @local."""
+    server.models = server.models[:2]
+    cluster = FakeOllama().start()
+    cluster.openai_only, cluster.api_key = True, CLUSTER_KEY
+    cluster.models = [make_model("Qwen/Qwen3-8B", "qwen3", "8.2B", "BF16", 0, ("completion", "tools"))]
+    servers = (
+        ServerConfig("cluster", "openai", cluster.url + "/v1", CLUSTER_KEY),
+        ServerConfig("gpu", "ollama", "http://127.0.0.1:9"),  # nothing listens on the discard port
+        ServerConfig("lab", "openai", cluster.url + "/v1", "sk-wrong"),
+    )
+    with Store.open(data_dir) as store:
+        session = store.import_conversation(
+            ConversationInfo(0, "Capital of Peru", DAY, DAY, "qwen3:4b"),
+            [
+                Turn("user", "What is the capital of Peru?", created_at=DAY),
+                Turn("assistant", PERU_REPLY, model="qwen3:4b", server="local", stats=stats(61), created_at=DAY),
+                Turn("user", "And its weather?", created_at=DAY),
+                Turn("assistant", CLUSTER_REPLY, model="Qwen/Qwen3-8B", server="cluster", created_at=DAY),
+            ],
+        )
+
+    async def run_before(pilot) -> None:
+        screen = chat_screen(pilot)
+        await settle(
+            pilot,
+            lambda: (
+                screen.turns and all(screen.catalog.state(name).reachable is not None for name in screen.servers.names)
+            ),
+        )
+
+    return Scene(build(server, data_dir, session_id=session, servers=servers), run_before, [cluster])
+
+
 SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "chat": conversation,
     "light-theme": light_theme,
@@ -294,6 +344,7 @@ SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "pull": pull,
     "model-details": model_details,
     "settings": settings,
+    "servers": several_servers,
 }
 
 
@@ -305,7 +356,10 @@ def main(folder: Path) -> None:
     for name, make in SCENES.items():
         with FakeOllama() as server, tempfile.TemporaryDirectory() as data:
             scene = make(server, Path(data))
-            svg = take_svg_screenshot(app=scene.app, terminal_size=SIZE, run_before=scene.run_before)
+            try:
+                svg = take_svg_screenshot(app=scene.app, terminal_size=SIZE, run_before=scene.run_before)
+            finally:
+                scene.close()
         (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
         if shutil.which("rsvg-convert"):
             # rsvg drops a span's leading no-break spaces; plain spaces kept as they are match

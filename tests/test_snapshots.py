@@ -17,4 +17,7 @@ from scenes import SCENES, SIZE
 def test_main_views(name: str, snap_compare, tmp_path: Path) -> None:
     with FakeOllama() as server:
         scene = SCENES[name](server, tmp_path)
-        assert snap_compare(scene.app, terminal_size=SIZE, run_before=scene.run_before), SCENES[name].__doc__
+        try:
+            assert snap_compare(scene.app, terminal_size=SIZE, run_before=scene.run_before), SCENES[name].__doc__
+        finally:
+            scene.close()

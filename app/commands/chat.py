@@ -13,17 +13,23 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from app.chat_options import ChatOptions
-from app.client import OllamaClient
 from app.conversation import ConversationInfo
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
+from app.servers.base import ModelServer
+from app.servers.registry import Servers
 
 T = TypeVar("T")
 
 
 class Chat(Protocol):
     @property
-    def client(self) -> OllamaClient: ...
+    def client(self) -> ModelServer:
+        """The client of the current model's server."""
+
+    @property
+    def servers(self) -> Servers:
+        """Every server of this run, `local` first."""
 
     @property
     def current(self) -> OpenConversation:
@@ -31,7 +37,7 @@ class Chat(Protocol):
 
     @property
     def catalog(self) -> ModelCatalog:
-        """The server's models and what is known of each."""
+        """The servers' states and models, and what is known of each model."""
 
     @property
     def reply_arriving(self) -> bool: ...
@@ -77,16 +83,22 @@ class Chat(Protocol):
     def rename_conversation(self, conversation_id: int, title: str) -> None: ...
     def delete_conversation(self, conversation_id: int) -> None: ...
     def apply_options(self, options: ChatOptions | None) -> None: ...
-    def select_model(self, name: str, announce: bool = True) -> None: ...
+    def select_model(self, name: str, announce: bool = True) -> None:
+        """Use `name` (an address: `model@server`, or a local model's name) from the next
+        message on."""
+
     def refresh_models(self) -> None: ...
     def forget_model(self, name: str) -> None:
-        """A model was deleted: the list is fetched again; if it was the current one, another
-        takes its place."""
+        """A model (an address) was deleted: the list is fetched again; if it was the current
+        one, another takes its place."""
+
+    def explain_server(self, name: str) -> None:
+        """Say what is wrong with a server, if anything is."""
 
     def start_pull(self, model: str) -> None:
-        """Download `model` with a progress dialog that can go on in the background."""
+        """Download `model` (an address) with a progress dialog that can go on in the background."""
 
     def delete_model(self, model: str) -> None:
-        """Ask, then delete `model` from the server."""
+        """Ask, then delete `model` (an address) from its server."""
 
     def quit(self) -> None: ...

@@ -2,7 +2,8 @@
 input. It decides what follows what the widgets and workers report, and is built in parts:
 
 - chat_replies.py: sending, the reply streaming in (app/streaming.py), saving, the context meter;
-- chat_models.py: the server watcher's reports (app/server_watch.py), choosing and managing models;
+- chat_models.py: the servers: the watcher's reports (app/server_watch.py), choosing and managing
+  models of any server;
 - chat_conversations.py: the saved conversations: list, open, rename, delete, search;
 - this module: the layout, opening and starting conversations, the input and the keys.
 
@@ -25,7 +26,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TextArea
 
 from app.chat_options import ChatOptions
-from app.client import OllamaClient
 from app.commands import conversation as conversation_commands
 from app.commands import models as model_commands
 from app.commands import table
@@ -36,6 +36,7 @@ from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
 from app.screens.chat_replies import RepliesPart
+from app.servers.registry import Servers
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
 from app.widgets.conversation_list import ConversationList
@@ -80,13 +81,14 @@ class ChatScreen(RepliesPart):
         Binding("tab", "complete_command", show=False),
     ])  # fmt: skip
 
-    def __init__(self, settings: Settings, client: OllamaClient, writer: StoreWriter) -> None:
+    def __init__(self, settings: Settings, servers: Servers, writer: StoreWriter) -> None:
         super().__init__()
         self.settings = settings
-        self.client = client
+        self.servers = servers
         self.writer = writer
         self.store = writer.store
         self.current = OpenConversation(defaults=settings.chat_defaults)
+        self.current.named_servers = len(servers) > 1
         self.catalog = ModelCatalog()
         self.streaming: Turn | None = None  # the reply arriving (its conversation may be closed already)
         self.reachable: bool | None = None  # None until the watcher's first report
@@ -129,7 +131,7 @@ class ChatScreen(RepliesPart):
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
-        status.host = self.client.base_url
+        self.show_server()
         status.notice = {"memory": "storage: memory only", "read-only": "storage: read-only"}.get(self.store.mode, "")
         if self.store.notice:
             self.notify(self.store.notice, title="Conversation storage", severity="warning", timeout=15, markup=False)
@@ -174,7 +176,7 @@ class ChatScreen(RepliesPart):
     @on(ModelPicker.Asked)
     def _picker_asked(self, event: ModelPicker.Asked) -> None:
         if event.action == "pull":
-            model_commands.pull(self, "")  # asks which: the highlighted model is installed already
+            model_commands.ask_pull(self, self.server_of(event.name))  # onto the highlighted entry's server
         elif event.name and (handler := PICKER_KEYS.get(event.action)):
             handler(self, event.name)
 

@@ -22,7 +22,6 @@ from app.store_writer import StoreWriter
 from app.widgets.conversation_list import ConversationList
 from app.widgets.conversation_view import ConversationView
 from app.widgets.prompt_input import PromptInput
-from app.widgets.status_bar import StatusBar
 
 T = TypeVar("T")
 
@@ -41,6 +40,12 @@ class ConversationsPart(Screen[None]):
     def action_new_conversation(self) -> None:
         raise NotImplementedError
 
+    def set_initial_model(self, text: str) -> None:
+        raise NotImplementedError  # the models part's, as is showing the model
+
+    def show_model(self) -> None:
+        raise NotImplementedError
+
     def open_initial_conversation(self) -> None:
         """At start: the conversation the command line asks for (--session, --continue), if any."""
         info: ConversationInfo | None = None
@@ -52,7 +57,7 @@ class ConversationsPart(Screen[None]):
                     self.notify(f"No conversation with id {self.settings.session_id}.", severity="error")
             elif self.settings.continue_last:
                 info = self.store.latest()
-            self.current.model = (
+            self.set_initial_model(
                 self.settings.model
                 or (info.model if info else "")
                 or self.settings.default_model
@@ -63,11 +68,12 @@ class ConversationsPart(Screen[None]):
             self.store_failed(error)
         if info is not None:
             try:
-                # --model wins over the conversation's own
-                self.open_conversation(info, self.store.turns(info.id), keep_model=bool(self.settings.model))
+                # --model (or --server) wins over the conversation's own
+                keep = bool(self.settings.model or self.settings.server)
+                self.open_conversation(info, self.store.turns(info.id), keep_model=keep)
             except StoreError as error:
                 self.store_failed(error)
-        self.query_one(StatusBar).model = self.current.model
+        self.show_model()
 
     @work(exclusive=True, group="conversations")
     async def refresh_conversations(self) -> None:

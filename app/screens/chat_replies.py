@@ -39,7 +39,7 @@ class RepliesPart(ModelsPart, ConversationsPart):
 
     def start_reply(self, user: Turn | None) -> None:
         """Ask the current model for a reply to the conversation so far."""
-        request = self.current.request(can_think=not self.catalog.lacks(self.current.model, "thinking"))
+        request = self.current.request(can_think=not self.catalog.lacks(self.current.address, "thinking"))
         reply = self.current.add_reply()
         self.streaming = reply
         self.query_one(ConversationView).add_turn(reply)
@@ -113,14 +113,14 @@ class RepliesPart(ModelsPart, ConversationsPart):
                 self.query_one(StatusBar).speed = f"{speed:.1f} tok/s"
             self.current.last_stats = turn.stats
             self.show_context()
-            self.fetch_window(turn.model)
+            self.fetch_window(turn.model, turn.server)
 
     def context_usage(self) -> tuple[int | None, int | None]:
-        model = self.current.model
+        address = self.current.address
         limit = context_limit(
             self.current.options.parameter("num_ctx"),
-            self.catalog.windows.get(model),
-            self.catalog.trained_length(model),
+            self.catalog.window(address),
+            self.catalog.trained_length(address),
         )
         return context_used(self.current.last_stats), limit
 

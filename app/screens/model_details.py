@@ -14,9 +14,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from app.client import OllamaClient, OllamaError
+from app.client import OllamaError
 from app.protocol import ModelDetails, RunningModel, same_model
 from app.screens.dialogs import Confirm
+from app.servers.base import ModelServer
 from app.text import human_size, sanitize
 
 TEMPLATE_LINES = 12
@@ -76,7 +77,7 @@ def details_content(details: ModelDetails, running: RunningModel | None, now: da
     return Content.assemble(*parts).rstrip()
 
 
-async def confirm_delete(app: App[Any], client: OllamaClient, model: str) -> bool:
+async def confirm_delete(app: App[Any], client: ModelServer, model: str) -> bool:
     """Ask with `Confirm`, then delete. True once deleted, False when the person said no.
 
     Waits for the answer, so call it from a worker. Raises OllamaError when the server refuses.
@@ -97,7 +98,7 @@ class ModelDetailsScreen(ModalScreen[str | None]):
         Binding("d", "delete", "Delete"),
     ]
 
-    def __init__(self, client: OllamaClient, model: str) -> None:
+    def __init__(self, client: ModelServer, model: str) -> None:
         super().__init__()
         self.client = client
         self.model = model

@@ -22,8 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 from textual.worker import Worker
 
-from app.client import ModelNotFound, OllamaClient, OllamaError, OllamaServerError
+from app.client import ModelNotFound, OllamaError, OllamaServerError
 from app.protocol import PullProgress
+from app.servers.base import ModelServer
 from app.text import human_size, sanitize
 
 UPDATE_SECONDS = 0.1  # the server reports many times a second; the dialog needs far fewer
@@ -160,7 +161,7 @@ class PullScreen(ModalScreen[str | None]):
         error: str = ""
         cancelled: bool = False
 
-    def __init__(self, client: OllamaClient, model: str, *, report_to: MessagePump | None = None) -> None:
+    def __init__(self, client: ModelServer, model: str, *, report_to: MessagePump | None = None) -> None:
         super().__init__()
         self.client = client
         self.model = model

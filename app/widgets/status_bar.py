@@ -1,4 +1,5 @@
-"""The status line: host, whether it answers (and its version), current model, last speed."""
+"""The status line: current model and its server, whether that server answers (its URL and
+version), last speed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ class StatusBar(Static):
     reachable: reactive[bool | None] = reactive(None)  # None: not known yet
     version: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
+    server: reactive[str] = reactive("")  # the model's server, where several are configured
     speed: reactive[str] = reactive("")
     notice: reactive[str] = reactive("")  # e.g. the store's degraded mode
     activity: reactive[str] = reactive("")  # e.g. a pull running in the background
@@ -22,6 +24,8 @@ class StatusBar(Static):
         # Most important first: a narrow terminal cuts the line from the right.
         parts: list[str | tuple[str, str]] = [(" ollama-tui ", "bold reverse"), ("  model ", "$text-muted")]
         parts.append((sanitize(self.model) or "none", "bold"))
+        if self.server and self.model:
+            parts.append((f"@{sanitize(self.server)}", "bold $accent"))
         if self.reachable is None:
             parts.append(("  connecting…", "$text-muted"))
         elif self.reachable:
