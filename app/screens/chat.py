@@ -132,6 +132,7 @@ class ChatScreen(RepliesPart):
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
         self.show_server()
+        self.show_models()
         status.notice = {"memory": "storage: memory only", "read-only": "storage: read-only"}.get(self.store.mode, "")
         if self.store.notice:
             self.notify(self.store.notice, title="Conversation storage", severity="warning", timeout=15, markup=False)

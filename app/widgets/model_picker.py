@@ -106,8 +106,8 @@ def ids_index(options: list[Option], target: str) -> int:
 
 def _plain(state: ServerState, current: str) -> Iterator[Option]:
     """The only server, as the picker has always shown it: its models (the last ones it listed,
-    while it cannot be reached), else how to get some."""
-    if not state.models:
+    while it cannot be reached), else how to get some; nothing before it first answers."""
+    if not state.models and state.reachable is not None:
         yield Option(UNREACHABLE if state.reachable is False else NO_MODELS, disabled=True)
     for model in state.models:
         yield _model_option(model, state.name, current)
