@@ -126,7 +126,9 @@ class RepliesPart(ModelsPart, ConversationsPart):
 
     def show_context(self) -> None:
         """How full the model's context window is after the last reply (the meter warns)."""
-        self.query_one(ContextMeter).show_usage(*self.context_usage())
+        # Also called when a model's details arrive, maybe while the app is closing.
+        for meter in self.query(ContextMeter):
+            meter.show_usage(*self.context_usage())
 
     def on_unmount(self) -> None:
         """Quitting mid-reply keeps what arrived, marked stopped."""

@@ -98,6 +98,7 @@ class ConversationView(LaidOutTurns, can_focus=True):
         self._strips.clear()
         self._stale = 0
         self._slack = 0
+        self._stepped = False
         self._following = True
         self._settle()
         self.refresh()
