@@ -136,7 +136,9 @@ class ChatScreen(RepliesPart):
         self.open_initial_conversation()
         self.show_hint()
         self.refresh_conversations()
-        self.query_one(PromptInput).focus()
+        prompt = self.query_one(PromptInput)
+        prompt.last_message = self._last_message
+        prompt.focus()
         self.watch_server()
 
     # -- the open conversation --------------------------------------------------------------
@@ -213,12 +215,11 @@ class ChatScreen(RepliesPart):
         view = self.query_one(ConversationView)
         view.action_page_down() if event.down else view.action_page_up()
 
-    @on(PromptInput.RecallLast)
-    def _recall_last(self) -> None:
-        """Up in the empty input brings back the last message to send again or change; unlike
-        /edit it replaces nothing."""
-        if (last := self.current.last_user_turn()) is not None:
-            self.put_in_input(last.content)
+    def _last_message(self) -> str:
+        """What Up in the empty input brings back, to send again or change; unlike /edit it
+        replaces nothing."""
+        last = self.current.last_user_turn()
+        return last.content if last is not None else ""
 
     def put_in_input(self, text: str) -> None:
         prompt = self.query_one(PromptInput)
