@@ -1,0 +1,206 @@
+"""Where a paragraph's inline Markdown may be cut, so that each part parsed alone gives the
+tokens it gives inside the whole text, whatever is appended to the text later.
+
+markdown-it parses inline text left to right. What a later character can still change is
+only: an emphasis or strikethrough opener with no closer yet (`balance_pairs` pairs closers
+with openers before them), a backtick run with no closing run yet, a `[` or `![` whose label
+or destination is not finished, and an `<` that a `>` could close into an autolink. Every
+other token is decided by the characters up to its end and the one after it; raw HTML,
+linkify and typographic replacements, which would reach further, must be off.
+
+A copy of the parser with each inline rule wrapped (`probe_parser`) notes those places while
+it parses. A cut goes where a token ends, after a space or a line break that is followed by
+something else (or between two non-ASCII characters, for scripts written without spaces),
+inside no matched pair, and before every place that could still reach back. The part after
+the cut starts at a non-space, so the line-break rule's skipping of leading spaces and its
+look at trailing ones give the same tokens, and a delimiter run on either side sees the same
+neighbours (markdown-it treats the start of the text as a space).
+"""
+
+from __future__ import annotations
+
+import re
+from copy import copy, deepcopy
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+from markdown_it.helpers import parseLinkLabel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.rules_inline.state_inline import Delimiter
+    from markdown_it.token import Token
+
+_PROBE = "paragraph.probe"  # the env key under which the probe parser finds its notes
+# The rules the reasoning above covers; a parser with others cannot be cut safely.
+_INLINE_RULES = frozenset(
+    {"text", "linkify", "newline", "escape", "backticks", "strikethrough", "emphasis"}
+    | {"link", "image", "autolink", "html_inline", "entity"}
+)
+_PAIR_RULES = frozenset({"balance_pairs", "strikethrough", "emphasis", "fragments_join"})
+_CORE_RULES = frozenset({"normalize", "block", "inline", "linkify", "replacements", "smartquotes", "text_join"})
+# A cut after a space or line break followed by a non-space, or between two non-ASCII
+# characters that are not white space, a zero-width joiner or variation selector 16 (both
+# change the cell width of what comes before them).
+_CANDIDATE = re.compile(r"(?<=[ \n])[^ \t\n]|(?<=[^\x00-\x7f\s\u200d])[^\x00-\x7f\s\u200d\ufe0f]")
+_AUTOLINK_STOP = re.compile(r"[\x00-\x20<>]")  # an autolink holds none of these
+
+
+def check_parser(parser: MarkdownIt) -> None:
+    """Raise ValueError if the parser has rules or options the cutting does not cover."""
+    options = parser.options
+    unknown = (
+        set(parser.inline.ruler.get_active_rules()) - _INLINE_RULES
+        | set(parser.inline.ruler2.get_active_rules()) - _PAIR_RULES
+        | set(parser.core.ruler.get_active_rules()) - _CORE_RULES
+    )
+    if options.get("html") or options.get("linkify") or options.get("typographer") or unknown:
+        raise ValueError(
+            "a paragraph can only be cut with html, linkify and typographer off and "
+            f"markdown-it's own inline rules (unknown rules: {sorted(unknown)})"
+        )
+
+
+@dataclass(slots=True)
+class Probe:
+    """What one parse of a text saw that limits where it may be cut."""
+
+    cap: int  # no cut after this offset: something before it may still be completed
+    forbidden: list[tuple[int, int]] = field(default_factory=list)  # no cut strictly inside
+    runs: list[int] = field(default_factory=list)  # where each top-level delimiter's run starts
+    state: StateInline | None = None  # the parse of the text itself (an image's alt has its own)
+    paired_seen: bool = False  # whether `balance_pairs` ran: unmatched openers are known
+
+    def block(self, position: int) -> None:
+        self.cap = min(self.cap, position)
+
+    def forbid(self, start: int, end: int) -> None:
+        if end - start > 1:
+            self.forbidden.append((start, end))
+
+    def saw(self, name: str, state: StateInline, start: int, matched: bool, top: bool, runs: int) -> None:
+        """A rule ran at `start`; `top`: for tokens of the text itself, `runs`: delimiters before."""
+        src = state.src
+        if matched:
+            if top and name != "text":
+                self.forbid(start, state.pos)
+                self.runs.extend([start] * (len(state.delimiters) - runs))
+            if name == "backticks" and src.count("`", start, state.pos) == state.pos - start:
+                self.block(start)  # no closing run yet: one may come
+        elif name == "link" and src[start] == "[":
+            if not _failed_for_good(state, start, disable_nested=True):
+                self.block(start)
+        elif name == "image" and src.startswith("![", start):
+            if not _failed_for_good(state, start + 1, disable_nested=False):
+                self.block(start)
+        elif name == "autolink" and src[start] == "<":
+            stop = _AUTOLINK_STOP.search(src, start + 1)
+            self.forbid(start, stop.start() + 1 if stop else len(src) + 1)
+
+    def paired(self, delimiters: list[Delimiter]) -> None:
+        """The top-level delimiters once `balance_pairs` has matched them."""
+        self.paired_seen = True
+        if len(delimiters) != len(self.runs):
+            self.block(0)  # delimiters from a rule this does not know: no cut is safe
+            return
+        for delimiter, start in zip(delimiters, self.runs, strict=True):
+            if delimiter.end >= 0:
+                self.forbid(start, self.runs[delimiter.end] + 1)
+            elif delimiter.open:
+                self.block(start)  # a closer may still come
+
+    def cuts(self, text: str, piece: int) -> list[int]:
+        """Offsets to cut `text` at, ascending: about every `piece` characters, and the last
+        place it may be cut (none if it may not be cut at all)."""
+        if self.runs and not self.paired_seen:
+            return []
+        spans = _merged(self.forbidden)
+        found: list[int] = []
+        last = best = index = 0
+        for match in _CANDIDATE.finditer(text, 1, min(self.cap, len(text) - 1) + 1):
+            position = match.start()
+            while index < len(spans) and spans[index][1] <= position:
+                index += 1
+            if index < len(spans) and spans[index][0] < position:
+                continue
+            best = position
+            if position - last >= piece:
+                found.append(position)
+                last = position
+        if best > last:
+            found.append(best)
+        return found
+
+
+def _failed_for_good(state: StateInline, bracket: int, *, disable_nested: bool) -> bool:
+    """Whether a `[` that did not make a link (or image) never will: its label is closed and
+    not followed by `(` (reference links are off). Inside a link's own text the parse ends
+    at the label's end, so nothing appended can change it."""
+    end = parseLinkLabel(state, bracket, disable_nested)
+    if state.posMax < len(state.src):
+        return True
+    return end >= 0 and end + 1 < state.posMax and state.src[end + 1] != "("
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _observed(name: str, rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    def observed(state: StateInline, silent: bool) -> bool:
+        probe = state.env.get(_PROBE)
+        if not isinstance(probe, Probe):
+            return rule(state, silent)
+        if probe.state is None:
+            probe.state = state  # the first rule runs on the text itself
+        start, level, runs = state.pos, state.level, len(state.delimiters)
+        matched = rule(state, silent)
+        if state is probe.state:
+            probe.saw(name, state, start, matched, not silent and level == 0, runs)
+        return matched
+
+    return observed
+
+
+def _observed_pairs(rule: Callable[[StateInline], None]) -> Callable[[StateInline], None]:
+    def observed(state: StateInline) -> None:
+        rule(state)
+        probe = state.env.get(_PROBE)
+        if isinstance(probe, Probe) and state is probe.state:
+            probe.paired(state.delimiters)
+
+    return observed
+
+
+@cache
+def probe_parser(parser: MarkdownIt) -> MarkdownIt:
+    """A copy of `parser` whose inline rules report to the `Probe` in the env; it parses
+    the same (the rules only watch), and `parser` itself is left as it was."""
+    check_parser(parser)
+    probe = copy(parser)
+    probe.inline = copy(parser.inline)
+    probe.inline.ruler = ruler = deepcopy(parser.inline.ruler)
+    probe.inline.ruler2 = pairs = deepcopy(parser.inline.ruler2)
+    for rule in list(ruler.__rules__):
+        ruler.at(rule.name, _observed(rule.name, rule.fn))
+    for pair_rule in list(pairs.__rules__):
+        if pair_rule.name == "balance_pairs":
+            pairs.at(pair_rule.name, _observed_pairs(pair_rule.fn))
+    return probe
+
+
+def parse_with_probe(parser: MarkdownIt, text: str) -> tuple[list[Token], Probe]:
+    """Inline-parse `text` with the probe copy of `parser`: its tokens, and the notes."""
+    probe = Probe(len(text))
+    tokens = probe_parser(parser).parseInline(text, {_PROBE: probe})
+    return list(tokens), probe
