@@ -21,7 +21,7 @@ from benchmarks.stats import median, percentile
 
 WIDTH = 120
 ROWS = 45
-WORDS = "the model streams a long answer about terminals wrapping lines and drawing rows".split()
+WORDS = ["the", "model", "streams", "a", "long", "answer", "about", "terminals", "wrapping", "lines", "rows"]
 APPENDS = [" streams", " wrapping", " *rows*.", " `code`", " and the", "  answer"]
 
 
@@ -58,6 +58,16 @@ def _renderer_update(renderer: MessageRenderer, text: str) -> None:
         renderer.line(row, WIDTH)
 
 
+def _block_updates(text: str, count: int) -> list[float]:
+    block = ParagraphBlock(_CONSOLE, _parser())
+    return _updates(text, lambda source: _block_update(block, source), count)
+
+
+def _renderer_updates(text: str, count: int) -> list[float]:
+    renderer = MessageRenderer()
+    return _updates(text, lambda source: _renderer_update(renderer, source), count)
+
+
 def _updates(text: str, update: Callable[[str], None], count: int) -> list[float]:
     update(text)
     seconds: list[float] = []
@@ -77,18 +87,15 @@ def main() -> None:
     print(f"One update: append ~8 characters, height, last {ROWS} rows at width {WIDTH}")
     for size in (2_000, 50_000, 200_000):
         text = prose(size)
-        block = ParagraphBlock(_CONSOLE, _parser())
-        print(_line(f"ParagraphBlock, {size // 1000} KB paragraph", _updates(text, lambda t: _block_update(block, t), 200)))
-        renderer = MessageRenderer()
+        print(_line(f"ParagraphBlock, {size // 1000} KB paragraph", _block_updates(text, 200)))
         count = 200 if size <= 2_000 else 10
-        print(_line(f"MessageRenderer, {size // 1000} KB paragraph", _updates(text, lambda t: _renderer_update(renderer, t), count)))
+        print(_line(f"MessageRenderer, {size // 1000} KB paragraph", _renderer_updates(text, count)))
     for label, text in [
-        ("an unmatched * at the start, 50 KB", "2*x " + prose(50_000)),
         ("an unmatched * at the start, 200 KB", "2*x " + prose(200_000)),
+        ("a lone backtick at the start, 200 KB", "a ` b " + prose(200_000)),
         ("CJK without spaces, 200 KB", "中文没有空格的长段落。" * 18_182),
     ]:
-        block = ParagraphBlock(_CONSOLE, _parser())
-        print(_line(f"ParagraphBlock, {label}", _updates(text, lambda t: _block_update(block, t), 20)))
+        print(_line(f"ParagraphBlock, {label}", _block_updates(text, 200)))
 
     text = prose(200_000)
     for label, rows in (("last 45 rows", ROWS), ("every row", None)):

@@ -68,7 +68,7 @@ def new_block(text: str = "") -> ParagraphBlock:
 def prose(size: int, seed: int = 1, marks: bool = True) -> str:
     """Made-up prose with single line breaks, emphasis, code spans and links."""
     rng = random.Random(seed)
-    words = "the model streams a long answer about terminals wrapping lines and drawing rows".split()
+    words = ["the", "model", "streams", "a", "long", "answer", "about", "terminals", "wrapping", "lines"]
     out: list[str] = []
     length = 0
     while length < size:
@@ -236,14 +236,28 @@ def test_appending_a_word_costs_the_word_not_the_paragraph(make: object, word: s
         assert wrapped <= 2 * 120 + len(word)  # the last row or two
 
 
-def test_an_unmatched_opener_keeps_the_rest_open_but_wraps_only_the_end() -> None:
-    """An emphasis opener with no closer may still get one: everything after it is parsed
-    again at each update (what the app's renderer does for the whole paragraph), while the
-    wrap, whose text only grows, redoes only the last rows."""
+@pytest.mark.parametrize(
+    ("opener", "completion"),
+    [("2*x ", " a*b"), ("a `lone backtick ", " and `"), ("see [note ", " end]"), ("~~struck ", " so~~")],
+    ids=["emphasis", "backticks", "bracket", "strikethrough"],
+)
+def test_an_opener_left_open_costs_nothing_until_what_completes_it_comes(opener: str, completion: str) -> None:
+    """What only a later closer, backtick run or `]` can complete is watched, not parsed
+    again; when one comes, the paragraph is parsed again from the opener, once."""
     tail = prose(50_000, marks=False)
-    parsed, wrapped = _append_cost("2*x " + tail, " more")
-    assert parsed >= len(tail)
-    assert wrapped <= 2 * 120 + 5
+    block = new_block(opener + tail)
+    block.height(120)
+    steps = [" more", completion, " and", " words", " after"]
+    costs = []
+    for step in steps:
+        parsed = block.parsed_chars
+        tail += step
+        block.set_source(opener + tail)
+        block.height(120)
+        costs.append(block.parsed_chars - parsed)
+    assert costs[0] < 100 and costs[1] >= len(tail) - 2_048 * 2  # from the chunk holding the opener
+    assert costs[-1] < 100
+    assert block_rows(block, 120) == app_rows(opener + tail, 120)
 
 
 # -- the internals this relies on ----------------------------------------------------------
@@ -271,7 +285,7 @@ def test_the_wrap_equals_rich_text_wrap_and_restarts_as_a_fresh_wrap(parts: list
         wrapped = ""
         versions = [text[:at] + step + text[at:] if step else text[:at] for step, at in data.draw(edits(len(text)))]
         for version in [*versions, text]:
-            changed = next((i for i, (a, b) in enumerate(zip(wrapped, version)) if a != b), None)
+            changed = next((i for i, (a, b) in enumerate(zip(wrapped, version, strict=False)) if a != b), None)
             changed = min(len(wrapped), len(version)) if changed is None else changed
             grown.update(lambda a, b, version=version: version[a:b], len(version), changed, width)
             wrapped = version
@@ -301,33 +315,35 @@ def test_a_paragraph_content_is_its_source_stripped(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "cut"),
+    ("text", "cut", "watched"),
     [
-        ("*a* b c", "*a* b "),
-        ("*a b c", ""),  # the opener may still close
-        ("a*b c", ""),
-        ("**a* b c", ""),  # one `*` of the run is left open
-        ("`a` b c", "`a` b "),
-        ("`a b c", ""),  # the closing run may still come
-        ("[a `b](c) d", ""),  # ... and would swallow the link's end
-        ("[a] b c", "[a] b "),
-        ("[a b c", ""),
-        ("[a](b c", ""),
-        ("[a](b) c d", "[a](b) c "),
-        ("![a](b) c d", "![a](b) c "),
-        ("<http:x y z", "<http:x y "),  # a space ends any autolink
-        ("<http:中文字", ""),  # a `>` may still close the autolink
-        ("中文字", "中文"),
-        ("a\n  b c", "a\n  b "),
-        ("a  \nb c", "a  \nb "),
-        ("~~a b c", ""),
-        ("~~a~~ b c", "~~a~~ b "),
+        ("*a* b c", "*a* b ", set()),
+        ("*a b c", "*a b ", {("closer", "*", 0)}),  # only a later closer can change it
+        ("a*b c", "a*b ", {("closer", "*", 1)}),
+        ("**a* b c", "**a* b ", {("closer", "*", 0)}),  # one `*` of the run is left open
+        ("`a` b c", "`a` b ", set()),
+        ("`a b c", "`a b ", {("backticks", "`", 0)}),
+        ("[a `b](c) d", "[a `b](c) ", {("backticks", "`", 0)}),  # a closing run would undo the link
+        ("[a `b] c d", "[a `b] c ", {("backticks", "`", 0), ("backticks", "`", 3)}),  # ... or move the label's end
+        ("[a] b c", "[a] b ", set()),
+        ("[a b c", "[a b ", {("bracket", "]", 0)}),
+        ("[a](b c", "", set()),  # the destination may still be finished
+        ("[a](b) c d", "[a](b) c ", set()),
+        ("![a](b) c d", "![a](b) c ", set()),
+        ("<http:x y z", "<http:x y ", set()),  # a space ends any autolink
+        ("<http:中文字", "", set()),  # a `>` may still close the autolink
+        ("中文字", "中文", set()),
+        ("a\n  b c", "a\n  b ", set()),
+        ("a  \nb c", "a  \nb ", set()),
+        ("~~a b c", "~~a b ", {("closer", "~", 0)}),
+        ("~~a~~ b c", "~~a~~ b ", set()),
     ],
 )
-def test_where_a_paragraph_is_cut(text: str, cut: str) -> None:
+def test_where_a_paragraph_is_cut(text: str, cut: str, watched: set[tuple[str, str, int]]) -> None:
     _, probe = parse_with_probe(_parser(), text)
     cuts = probe.cuts(text, 2048)
     assert (text[: cuts[-1]] if cuts else "") == cut
+    assert {(watch.kind, watch.key, watch.start) for watch in probe.watches} == watched
 
 
 def test_the_parser_must_leave_raw_html_off() -> None:

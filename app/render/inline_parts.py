@@ -1,20 +1,29 @@
 """Where a paragraph's inline Markdown may be cut, so that each part parsed alone gives the
 tokens it gives inside the whole text, whatever is appended to the text later.
 
-markdown-it parses inline text left to right. What a later character can still change is
-only: an emphasis or strikethrough opener with no closer yet (`balance_pairs` pairs closers
-with openers before them), a backtick run with no closing run yet, a `[` or `![` whose label
-or destination is not finished, and an `<` that a `>` could close into an autolink. Every
-other token is decided by the characters up to its end and the one after it; raw HTML,
-linkify and typographic replacements, which would reach further, must be off.
+markdown-it parses inline text left to right. A token is decided by the characters up to
+its end and the one after it, except for what a later character can still complete:
 
-A copy of the parser with each inline rule wrapped (`probe_parser`) notes those places while
-it parses. A cut goes where a token ends, after a space or a line break that is followed by
+- an emphasis or strikethrough opener with no closer: only a later closer of its marker can
+  match it (`balance_pairs` pairs each closer with an opener before it; a closer already
+  there has made its choice);
+- a backtick run with no closing run: only a later run of the same length closes it;
+- a `[` (or `![`) with no closing `]`: only a later `]` can close its label;
+- a `[` whose label is followed by a `(` and an unfinished destination, and an `<` that a
+  `>` could still close into an autolink (it holds no white space): nothing after these is
+  cut until they are decided.
+
+Raw HTML, linkify and typographic replacements would reach further; they must be off.
+
+A copy of the parser with each inline rule wrapped (`probe_parser`) notes those places as it
+parses. A cut goes where a top-level token ends, after a space or a line break followed by
 something else (or between two non-ASCII characters, for scripts written without spaces),
-inside no matched pair, and before every place that could still reach back. The part after
-the cut starts at a non-space, so the line-break rule's skipping of leading spaces and its
-look at trailing ones give the same tokens, and a delimiter run on either side sees the same
-neighbours (markdown-it treats the start of the text as a space).
+inside no matched pair and before any `[`, `<` or `(` still undecided. The part after the cut
+starts at a non-space, so the line-break rule's skipping of leading spaces and its look at
+trailing ones give the same tokens, and a delimiter run on either side sees the same
+neighbours (markdown-it treats the start of the text as a space). The first three kinds are
+not in the way of a cut: each becomes a `Watch`, and the caller parses again from its start
+only if its key arrives later.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ _CORE_RULES = frozenset({"normalize", "block", "inline", "linkify", "replacement
 # change the cell width of what comes before them).
 _CANDIDATE = re.compile(r"(?<=[ \n])[^ \t\n]|(?<=[^\x00-\x7f\s\u200d])[^\x00-\x7f\s\u200d\ufe0f]")
 _AUTOLINK_STOP = re.compile(r"[\x00-\x20<>]")  # an autolink holds none of these
+_BACKTICKS = re.compile(r"`+")
 
 
 def check_parser(parser: MarkdownIt) -> None:
@@ -65,41 +75,76 @@ def check_parser(parser: MarkdownIt) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Something a later `key` could still complete: an emphasis opener (`kind` "closer",
+    key its marker), a backtick run ("backticks", the run) or a `[` ("bracket", "]")."""
+
+    kind: str
+    key: str
+    start: int  # where to parse again from if it comes
+
+
 @dataclass(slots=True)
 class Probe:
     """What one parse of a text saw that limits where it may be cut."""
 
-    cap: int  # no cut after this offset: something before it may still be completed
+    cap: int  # no cut after this offset: something before it is undecided
     forbidden: list[tuple[int, int]] = field(default_factory=list)  # no cut strictly inside
+    watches: list[Watch] = field(default_factory=list)
     runs: list[int] = field(default_factory=list)  # where each top-level delimiter's run starts
+    closers: dict[str, int] = field(default_factory=dict)  # marker: last top-level run that can close
     state: StateInline | None = None  # the parse of the text itself (an image's alt has its own)
     paired_seen: bool = False  # whether `balance_pairs` ran: unmatched openers are known
+    links: list[int] = field(default_factory=list)  # top-level `[` or `![` being tried
 
     def block(self, position: int) -> None:
-        self.cap = min(self.cap, position)
+        self.cap = min(self.cap, self._owner(position))
 
     def forbid(self, start: int, end: int) -> None:
+        start = self._owner(start)
         if end - start > 1:
             self.forbidden.append((start, end))
 
+    def _owner(self, position: int) -> int:
+        """A `[` being tried at the top level scans its label with the rules: whatever
+        they note there decides that `[` too."""
+        return self.links[0] if self.links else position
+
     def saw(self, name: str, state: StateInline, start: int, matched: bool, top: bool, runs: int) -> None:
-        """A rule ran at `start`; `top`: for tokens of the text itself, `runs`: delimiters before."""
+        """A rule ran at `start`; `top`: for tokens of the text itself; `runs`: top-level
+        delimiters before it ran."""
         src = state.src
         if matched:
             if top and name != "text":
                 self.forbid(start, state.pos)
-                self.runs.extend([start] * (len(state.delimiters) - runs))
-            if name == "backticks" and src.count("`", start, state.pos) == state.pos - start:
-                self.block(start)  # no closing run yet: one may come
+                for delimiter in state.delimiters[runs:]:
+                    self.runs.append(start)
+                    if delimiter.close:
+                        self.closers[chr(delimiter.marker)] = start
+            literal = src.count("`", start, state.pos) == state.pos - start
+            # In a link's own text the parse ends at the label's end, decided already.
+            if name == "backticks" and literal and state.posMax == len(src):
+                self.watches.append(Watch("backticks", src[start : state.pos], self._owner(start)))
         elif name == "link" and src[start] == "[":
-            if not _failed_for_good(state, start, disable_nested=True):
-                self.block(start)
+            self._label(state, start, start, disable_nested=True)
         elif name == "image" and src.startswith("![", start):
-            if not _failed_for_good(state, start + 1, disable_nested=False):
-                self.block(start)
+            self._label(state, start, start + 1, disable_nested=False)
         elif name == "autolink" and src[start] == "<":
             stop = _AUTOLINK_STOP.search(src, start + 1)
             self.forbid(start, stop.start() + 1 if stop else len(src) + 1)
+
+    def _label(self, state: StateInline, start: int, bracket: int, *, disable_nested: bool) -> None:
+        """A `[` that made no link (or image): it never will if its label is closed and not
+        followed by `(` (reference links are off), or holds a link."""
+        if state.posMax < len(state.src):
+            return  # in a link's own text: decided with the link
+        end = parseLinkLabel(state, bracket, disable_nested)
+        if end >= 0:
+            if end + 1 >= state.posMax or state.src[end + 1] == "(":
+                self.block(start)  # a destination may still come, or be finished
+        elif not (disable_nested and parseLinkLabel(state, bracket, False) >= 0):
+            self.watches.append(Watch("bracket", "]", self._owner(start)))
 
     def paired(self, delimiters: list[Delimiter]) -> None:
         """The top-level delimiters once `balance_pairs` has matched them."""
@@ -111,7 +156,7 @@ class Probe:
             if delimiter.end >= 0:
                 self.forbid(start, self.runs[delimiter.end] + 1)
             elif delimiter.open:
-                self.block(start)  # a closer may still come
+                self.watches.append(Watch("closer", chr(delimiter.marker), start))
 
     def cuts(self, text: str, piece: int) -> list[int]:
         """Offsets to cut `text` at, ascending: about every `piece` characters, and the last
@@ -135,15 +180,15 @@ class Probe:
             found.append(best)
         return found
 
-
-def _failed_for_good(state: StateInline, bracket: int, *, disable_nested: bool) -> bool:
-    """Whether a `[` that did not make a link (or image) never will: its label is closed and
-    not followed by `(` (reference links are off). Inside a link's own text the parse ends
-    at the label's end, so nothing appended can change it."""
-    end = parseLinkLabel(state, bracket, disable_nested)
-    if state.posMax < len(state.src):
-        return True
-    return end >= 0 and end + 1 < state.posMax and state.src[end + 1] != "("
+    def keys(self, text: str) -> dict[tuple[str, str], int]:
+        """Where each watch key last occurs in `text`, which this probe parsed."""
+        found = {("closer", marker): start for marker, start in self.closers.items()}
+        for run in _BACKTICKS.finditer(text):
+            found["backticks", run.group()] = run.start()
+        bracket = text.rfind("]")
+        if bracket >= 0:
+            found["bracket", "]"] = bracket
+        return found
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -164,8 +209,16 @@ def _observed(name: str, rule: Callable[[StateInline, bool], bool]) -> Callable[
         if probe.state is None:
             probe.state = state  # the first rule runs on the text itself
         start, level, runs = state.pos, state.level, len(state.delimiters)
-        matched = rule(state, silent)
-        if state is probe.state:
+        mine = state is probe.state
+        trying = mine and name in ("link", "image") and level == 0 and not silent
+        if trying:
+            probe.links.append(start)
+        try:
+            matched = rule(state, silent)
+        finally:
+            if trying:
+                probe.links.pop()
+        if mine:
             probe.saw(name, state, start, matched, not silent and level == 0, runs)
         return matched
 
@@ -203,4 +256,4 @@ def parse_with_probe(parser: MarkdownIt, text: str) -> tuple[list[Token], Probe]
     """Inline-parse `text` with the probe copy of `parser`: its tokens, and the notes."""
     probe = Probe(len(text))
     tokens = probe_parser(parser).parseInline(text, {_PROBE: probe})
-    return list(tokens), probe
+    return tokens, probe

@@ -12,6 +12,7 @@ again. Rows are drawn when asked for, and kept for the current width.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -27,6 +28,27 @@ if TYPE_CHECKING:
     from rich.markdown import MarkdownElement
 
 Row = list[Segment]
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """A stretch of the settled text, and what parsing again from its start needs."""
+
+    text: Text
+    start: int  # where it starts in the paragraph's text
+    source: int  # ... and in the source
+    column: int  # the tab column there
+    images: int  # the images before it
+
+
+@dataclass(frozen=True, slots=True)
+class _Watched:
+    """A settled place that a later `key` could still change (see `inline_parts.Watch`)."""
+
+    start: int  # where to parse again from, in the source
+    seen: int  # the text up to here was parsed with it and settled: a key there was reckoned with
+
+
 # Characters: text that is settled at once is parsed in parts about this long, and kept in
 # `Text` chunks about this long, so that drawing a row slices a short `Text`.
 _PIECE = 2048
@@ -56,8 +78,10 @@ class ParagraphBlock:
     def _reset(self) -> None:
         self._source = ""
         self._open = -1  # where the open part starts in the source; -1 while all is white space
-        self._chunks: list[Text] = []  # the settled text, in chunks
+        self._chunks: list[_Chunk] = []  # the settled text
         self._chunk_starts: list[int] = []
+        self._watched: dict[tuple[str, str], list[_Watched]] = {}  # by kind and key
+        self._first_watched: int | None = None  # the earliest start among them
         self._settled = 0  # its length, where the open part's text starts
         self._column = 0  # the tab column there
         self._images: list[MarkdownElement] = []  # in the settled text
@@ -95,34 +119,78 @@ class ParagraphBlock:
         end = len(source)
         while source[end - 1].isspace():
             end -= 1  # stops at the open part's first character, which is not a space
-        self._update(source[self._open : end])
+        self._update(end)
 
-    def _update(self, text: str) -> None:
+    def _update(self, end: int) -> None:
         from app.render.inline_parts import parse_with_probe
 
         old_plain = self._open_text.plain
         settled_before, images_before = self._settled, len(self._images)
         had_images = bool(self._open_images)
-        tokens, probe = parse_with_probe(self._parser, text)
-        self.parsed_chars += len(text)
+        while True:
+            text = self._source[self._open : end]
+            tokens, probe = parse_with_probe(self._parser, text)
+            self.parsed_chars += len(text)
+            again = self._triggered(probe.keys(text))
+            if again is None:
+                break
+            self._roll_back(again)
+        floor = self._settled  # the settled text is as it was up to here
         cuts = probe.cuts(text, _PIECE)
         new_plain: list[str] = []
         if cuts:
             begin = 0
             for cut in cuts:
-                new_plain.append(self._settle(self._parse(text[begin:cut])))
+                new_plain.append(self._settle(self._parse(text[begin:cut]), self._open + begin))
                 begin = cut
+            # Beyond the last cut the tokens may still change: a key there is reckoned
+            # with only when it is parsed again.
+            seen = self._open + begin
+            for watch in probe.watches:
+                if watch.start < begin:
+                    start = self._open + watch.start
+                    self._watched.setdefault((watch.kind, watch.key), []).append(_Watched(start, seen))
+                    if self._first_watched is None or start < self._first_watched:
+                        self._first_watched = start
             self._open += begin
             tokens = self._parse(text[begin:])
         self._open_text, self._open_images = self._part(tokens[0], self._column)
-        plain = self._open_text.plain
-        new_plain.append(plain)
+        new_plain.append(self._open_text.plain)
         self._open_spans = bool(self._open_text.spans)
         self._open_ink = _has_ink(self._open_text)
-        changed = settled_before + _common_prefix(old_plain, "".join(new_plain))
+        if floor < settled_before:
+            changed = floor
+        else:
+            changed = settled_before + _common_prefix(old_plain, "".join(new_plain))
         self._changed = changed if self._changed is None else min(self._changed, changed)
-        if had_images or self._open_images or len(self._images) > images_before:
+        if had_images or self._open_images or len(self._images) != images_before:
             self._images_changed = True
+
+    def _triggered(self, keys: dict[tuple[str, str], int]) -> int | None:
+        """Where to parse again from, if the open part brings a key a settled place waits for."""
+        starts = [
+            watched.start
+            for key, position in keys.items()
+            for watched in self._watched.get(key, ())
+            if watched.seen <= self._open + position
+        ]
+        return min(starts, default=None)
+
+    def _roll_back(self, start: int) -> None:
+        """Make the settled text from the chunk holding source offset `start` open again."""
+        index = max(0, bisect_right([chunk.source for chunk in self._chunks], start) - 1)
+        chunk = self._chunks[index]
+        del self._chunks[index:], self._chunk_starts[index:]
+        self._open, self._settled, self._column = chunk.source, chunk.start, chunk.column
+        if len(self._images) > chunk.images:
+            del self._images[chunk.images :]
+            self._images_changed = True
+        for key, watched in list(self._watched.items()):
+            self._watched[key] = [place for place in watched if place.start < chunk.source]
+        starts = [place.start for watched in self._watched.values() for place in watched]
+        self._first_watched = min(starts) if starts else None
+        self._settled_spans = any(kept.text.spans for kept in self._chunks)
+        self._settled_ink = any(_has_ink(kept.text) for kept in self._chunks)
 
     def _parse(self, text: str) -> list[Token]:
         self.parsed_chars += len(text)
@@ -134,18 +202,18 @@ class ParagraphBlock:
         text, images = part_text(self._console, inline)
         return expand_tabs(text, column, self._tab_size), images
 
-    def _settle(self, tokens: list[Token]) -> str:
-        """Keep a part that nothing appended can change; its plain text."""
+    def _settle(self, tokens: list[Token], source: int) -> str:
+        """Keep a part that nothing appended can change (`source`: where it starts); its plain text."""
         from app.render.inline_text import end_column
 
         text, images = self._part(tokens[0], self._column)
         plain = text.plain
-        self._column = end_column(plain, self._column, self._tab_size)
-        if self._chunks and len(self._chunks[-1]) < _PIECE:
-            self._chunks[-1].append_text(text)
+        if self._chunks and len(self._chunks[-1].text) < _PIECE:
+            self._chunks[-1].text.append_text(text)
         else:
-            self._chunks.append(text)
+            self._chunks.append(_Chunk(text, self._settled, source, self._column, len(self._images)))
             self._chunk_starts.append(self._settled)
+        self._column = end_column(plain, self._column, self._tab_size)
         self._settled += len(plain)
         self._images += images
         self._settled_spans = self._settled_spans or bool(text.spans)
@@ -160,7 +228,7 @@ class ParagraphBlock:
             index = max(0, bisect_right(self._chunk_starts, start) - 1)
             while index < len(self._chunks) and self._chunk_starts[index] < end:
                 base = self._chunk_starts[index]
-                parts.append(self._chunks[index].plain[max(0, start - base) : end - base])
+                parts.append(self._chunks[index].text.plain[max(0, start - base) : end - base])
                 index += 1
         if end > settled:
             parts.append(self._open_text.plain[max(0, start - settled) : end - settled])
@@ -257,7 +325,7 @@ class ParagraphBlock:
         """The paragraph text of each row, sliced from as few chunks as it spans."""
         starts, ends = self._wrap.starts, self._wrap.ends
         source_starts = [*self._chunk_starts, self._settled]
-        sources = [*self._chunks, self._open_text]
+        sources = [*(chunk.text for chunk in self._chunks), self._open_text]
         wanted: dict[int, list[tuple[int, int, int]]] = {}
         for number, row in enumerate(rows):
             low, high = starts[row], ends[row]
@@ -325,8 +393,16 @@ class ParagraphBlock:
         first, stop = self._trim()
         if self._open < 0:
             return 0
-        row = self._wrap.restart_row(self._slice, self._settled)
+        row = self._wrap.restart_row(self._slice, self._changeable_from())
         return max(0, min(self._image_rows + row, stop) - first)
+
+    def _changeable_from(self) -> int:
+        """Where appended text may change the paragraph's text: the open part, or the chunk
+        that a watched place would be parsed again from."""
+        if self._first_watched is None:
+            return self._settled
+        index = max(0, bisect_right([chunk.source for chunk in self._chunks], self._first_watched) - 1)
+        return self._chunks[index].start
 
 
 def _has_ink(text: Text) -> bool:
