@@ -32,6 +32,7 @@ ATOMS = [
     *(" ", " ", " ", " ", "\n", "  \n", "\t"),
     *("*", "_", "**", "__", "~~", "~", "`", "``", "[", "]", "(", ")", "\\", "!", "<", ">"),
     *("&amp;", "&#42;", "&nbsp", "<http://x>", "<a@b.c>", "[link](http://x)", "![alt](i.png)"),
+    *("\\`", "\\*", "`code`", "``co`de``", "*em*", "**strong**", '"', "](", "[x](y z)", "](<"),
     *("中文", "字", "。", "😀", "👍🏽", "❤\ufe0f", "👨\u200d👩", "\u00a0", "\u3000"),
     "averyveryverylongwordthatdoesnotfitonanyrowofthenarrowwidthsatall" * 2,
 ]
@@ -134,6 +135,7 @@ def test_a_huge_paragraph_draws_as_the_app_renderer_draws_it(text: str) -> None:
         "<http://an-autolink-never-closed " + "words " * 40,
         "中文没有空格的长段落。" * 40,
         "a `  ` code span of spaces, and ` ` one",
+        "`\\`` an escaped backtick next to one",
     ],
 )
 def test_edge_cases_draw_as_the_app_renderer_draws_them(text: str) -> None:
@@ -327,7 +329,10 @@ def test_a_paragraph_content_is_its_source_stripped(text: str) -> None:
         ("[a `b] c d", "[a `b] c ", {("backticks", "`", 0), ("backticks", "`", 3)}),  # ... or move the label's end
         ("[a] b c", "[a] b ", set()),
         ("[a b c", "[a b ", {("bracket", "]", 0)}),
-        ("[a](b c", "", set()),  # the destination may still be finished
+        ('[a](b "t d', "", set()),  # the title may still be closed
+        ("[a](<b c d", "", set()),  # ... or the destination
+        ("[a](b c) d e", "[a](b c) d ", set()),  # a space in a destination: never a link
+        ("[a](b c", "[a](b ", set()),
         ("[a](b) c d", "[a](b) c ", set()),
         ("![a](b) c d", "![a](b) c ", set()),
         ("<http:x y z", "<http:x y ", set()),  # a space ends any autolink
@@ -337,6 +342,13 @@ def test_a_paragraph_content_is_its_source_stripped(text: str) -> None:
         ("a  \nb c", "a  \nb ", set()),
         ("~~a b c", "~~a b ", {("closer", "~", 0)}),
         ("~~a~~ b c", "~~a~~ b ", set()),
+        ("x `a`bc", "x `a`", set()),  # right after a token that read no further
+        ("x [a](b)c", "x [a](b)", set()),
+        ("x &amp;c", "x &amp;", set()),
+        ("x \\*c", "x \\*", set()),
+        ("x `a`*b*", "x ", set()),  # the run after it would see another neighbour
+        ("x `a` b", "x `a` ", set()),  # a space after it: after the space
+        ("`\\`` b", "`\\`` ", {("backticks", "`", 0), ("backticks", "`", 3)}),  # not inside the raw run "``"
     ],
 )
 def test_where_a_paragraph_is_cut(text: str, cut: str, watched: set[tuple[str, str, int]]) -> None:

@@ -16,14 +16,15 @@ its end and the one after it, except for what a later character can still comple
 Raw HTML, linkify and typographic replacements would reach further; they must be off.
 
 A copy of the parser with each inline rule wrapped (`probe_parser`) notes those places as it
-parses. A cut goes where a top-level token ends, after a space or a line break followed by
-something else (or between two non-ASCII characters, for scripts written without spaces),
-inside no matched pair and before any `[`, `<` or `(` still undecided. The part after the cut
-starts at a non-space, so the line-break rule's skipping of leading spaces and its look at
-trailing ones give the same tokens, and a delimiter run on either side sees the same
-neighbours (markdown-it treats the start of the text as a space). The first three kinds are
-not in the way of a cut: each becomes a `Watch`, and the caller parses again from its start
-only if its key arrives later.
+parses. A cut goes where a top-level token ends, inside no matched pair and before any `[`,
+`<` or `(` still undecided: after a space or a line break followed by something else, after a
+code span, link, image, autolink, entity or escape followed by neither white space nor a
+delimiter, or between two non-ASCII characters (scripts written without spaces). The part
+after the cut starts at a non-space, so the line-break rule's skipping of leading spaces and
+its look at trailing ones give the same tokens, and a delimiter run on either side sees the
+same neighbours (markdown-it treats the start of the text as a space). The first three kinds
+above are not in the way of a cut: each becomes a `Watch`, and the caller parses again from
+its start only if its key comes later.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
-from markdown_it.helpers import parseLinkLabel
+from markdown_it.helpers import parseLinkDestination, parseLinkLabel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,6 +58,12 @@ _CORE_RULES = frozenset({"normalize", "block", "inline", "linkify", "replacement
 # change the cell width of what comes before them).
 _CANDIDATE = re.compile(r"(?<=[ \n])[^ \t\n]|(?<=[^\x00-\x7f\s\u200d])[^\x00-\x7f\s\u200d\ufe0f]")
 _AUTOLINK_STOP = re.compile(r"[\x00-\x20<>]")  # an autolink holds none of these
+# Tokens that end where their rule stopped reading: a cut right after one is safe unless a
+# delimiter run starts there (it looks at the character before it), white space does, or a
+# backtick does (an escaped backtick before it would make a run with it when backtick runs
+# are looked for in the raw text).
+_CUT_AFTER = frozenset({"backticks", "link", "image", "autolink", "entity", "escape"})
+_NOT_AFTER_TOKEN = frozenset(" \t\n*_~`\u200d\ufe0f")
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -91,11 +98,13 @@ class Probe:
 
     cap: int  # no cut after this offset: something before it is undecided
     forbidden: list[tuple[int, int]] = field(default_factory=list)  # no cut strictly inside
+    ends: list[int] = field(default_factory=list)  # where top-level tokens a cut may follow end
     watches: list[Watch] = field(default_factory=list)
     runs: list[int] = field(default_factory=list)  # where each top-level delimiter's run starts
-    closers: dict[str, int] = field(default_factory=dict)  # marker: last top-level run that can close
+    closing: list[bool] = field(default_factory=list)  # whether each can close
+    closers: dict[str, int] = field(default_factory=dict)  # marker: the last that found no opener
     state: StateInline | None = None  # the parse of the text itself (an image's alt has its own)
-    paired_seen: bool = False  # whether `balance_pairs` ran: unmatched openers are known
+    paired: bool = False  # whether `balance_pairs` matched the delimiters noted: openers are known
     links: list[int] = field(default_factory=list)  # top-level `[` or `![` being tried
 
     def block(self, position: int) -> None:
@@ -118,10 +127,11 @@ class Probe:
         if matched:
             if top and name != "text":
                 self.forbid(start, state.pos)
+                if name in _CUT_AFTER:
+                    self.ends.append(state.pos)
                 for delimiter in state.delimiters[runs:]:
                     self.runs.append(start)
-                    if delimiter.close:
-                        self.closers[chr(delimiter.marker)] = start
+                    self.closing.append(delimiter.close)
             literal = src.count("`", start, state.pos) == state.pos - start
             # In a link's own text the parse ends at the label's end, decided already.
             if name == "backticks" and literal and state.posMax == len(src):
@@ -141,33 +151,40 @@ class Probe:
             return  # in a link's own text: decided with the link
         end = parseLinkLabel(state, bracket, disable_nested)
         if end >= 0:
-            if end + 1 >= state.posMax or state.src[end + 1] == "(":
+            after = end + 1
+            if after >= state.posMax or (state.src[after] == "(" and not _no_destination(state, after)):
                 self.block(start)  # a destination may still come, or be finished
         elif not (disable_nested and parseLinkLabel(state, bracket, False) >= 0):
             self.watches.append(Watch("bracket", "]", self._owner(start)))
 
-    def paired(self, delimiters: list[Delimiter]) -> None:
+    def pairs(self, delimiters: list[Delimiter]) -> None:
         """The top-level delimiters once `balance_pairs` has matched them."""
-        self.paired_seen = True
         if len(delimiters) != len(self.runs):
-            self.block(0)  # delimiters from a rule this does not know: no cut is safe
-            return
-        for delimiter, start in zip(delimiters, self.runs, strict=True):
+            return  # delimiters from a rule this does not know: nothing is known of them
+        self.paired = True
+        matched = {delimiter.end for delimiter in delimiters if delimiter.end >= 0}
+        for index, (delimiter, start) in enumerate(zip(delimiters, self.runs, strict=True)):
             if delimiter.end >= 0:
                 self.forbid(start, self.runs[delimiter.end] + 1)
             elif delimiter.open:
                 self.watches.append(Watch("closer", chr(delimiter.marker), start))
+            # A closer that found its opener here finds it in any longer text too: only one
+            # that found none may reach an opener before the text.
+            if self.closing[index] and index not in matched:
+                self.closers[chr(delimiter.marker)] = start
 
     def cuts(self, text: str, piece: int) -> list[int]:
         """Offsets to cut `text` at, ascending: about every `piece` characters, and the last
         place it may be cut (none if it may not be cut at all)."""
-        if self.runs and not self.paired_seen:
+        if self.runs and not self.paired:
             return []
         spans = _merged(self.forbidden)
         found: list[int] = []
         last = best = index = 0
-        for match in _CANDIDATE.finditer(text, 1, min(self.cap, len(text) - 1) + 1):
-            position = match.start()
+        limit = min(self.cap, len(text) - 1)
+        candidates = {match.start() for match in _CANDIDATE.finditer(text, 1, limit + 1)}
+        candidates.update(end for end in self.ends if end <= limit and text[end] not in _NOT_AFTER_TOKEN)
+        for position in sorted(candidates):
             while index < len(spans) and spans[index][1] <= position:
                 index += 1
             if index < len(spans) and spans[index][0] < position:
@@ -182,13 +199,38 @@ class Probe:
 
     def keys(self, text: str) -> dict[tuple[str, str], int]:
         """Where each watch key last occurs in `text`, which this probe parsed."""
-        found = {("closer", marker): start for marker, start in self.closers.items()}
+        # Unpaired delimiters: any closer may reach back.
+        closers = self.closers if self.paired or not self.runs else dict.fromkeys("*_~", len(text))
+        found = {("closer", marker): start for marker, start in closers.items()}
         for run in _BACKTICKS.finditer(text):
             found["backticks", run.group()] = run.start()
         bracket = text.rfind("]")
         if bracket >= 0:
             found["bracket", "]"] = bracket
         return found
+
+
+def _no_destination(state: StateInline, paren: int) -> bool:
+    """Whether what follows a label's `(` can never be a destination and title closed by
+    `)`, whatever comes later: a plain destination, white space, then something that starts
+    neither a title nor `)` ("[a](b c)"). Other failures may still be finished."""
+    src, end = state.src, state.posMax
+    position = _after_space(src, paren + 1, end)
+    if position >= end or src[position] == "<":
+        return False
+    destination = parseLinkDestination(src, position, end)
+    if not destination.ok or destination.pos >= end:
+        return False
+    if not state.md.validateLink(state.md.normalizeLink(destination.str)):
+        return False  # the rule then looks for a title where the destination starts
+    position = _after_space(src, destination.pos, end)
+    return position < end and src[position] not in "\"'()"
+
+
+def _after_space(src: str, position: int, end: int) -> int:
+    while position < end and src[position] in " \t\n":
+        position += 1
+    return position
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -230,7 +272,7 @@ def _observed_pairs(rule: Callable[[StateInline], None]) -> Callable[[StateInlin
         rule(state)
         probe = state.env.get(_PROBE)
         if isinstance(probe, Probe) and state is probe.state:
-            probe.paired(state.delimiters)
+            probe.pairs(state.delimiters)
 
     return observed
 
