@@ -146,7 +146,8 @@ class Probe:
 
     def _label(self, state: StateInline, start: int, bracket: int, *, disable_nested: bool) -> None:
         """A `[` that made no link (or image): it never will if its label is closed and not
-        followed by `(` (reference links are off), or holds a link."""
+        followed by `(` (reference links are off) or by a `(` that can open no destination,
+        or if its label holds a link; it may while no `]` closes its label."""
         if state.posMax < len(state.src):
             return  # in a link's own text: decided with the link
         end = parseLinkLabel(state, bracket, disable_nested)

@@ -4,9 +4,11 @@ not grow with the paragraph.
 
 The paragraph's inline text is cut where nothing after can change what comes before (see
 `inline_parts`): the parts before the last cut are parsed once and kept as Rich `Text`; only
-the open part after it is parsed again at each update. Rich wraps the whole text greedily,
-which can be restarted at a row's start (see `wrap`), so only the last row or two are wrapped
-again. Rows are drawn when asked for, and kept for the current width.
+the open part after it is parsed again at each update. An opener still waiting for what
+would close it (an emphasis closer, a backtick run, a `]`) is watched: if that arrives, the
+text is parsed again from the chunk holding the opener, once. Rich wraps the whole text
+greedily, which can be restarted at a row's start (see `wrap`), so only the last row or two
+are wrapped again. Rows are drawn when asked for, and kept for the current width.
 """
 
 from __future__ import annotations
