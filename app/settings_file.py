@@ -32,8 +32,8 @@ from app import keys
 from app.chat_options import PARAMETER_NAMES, PARAMETERS, STOP, ChatOptions
 from app.config import DEFAULT_THEME
 from app.host import parse_host, split_credentials
-from app.tools.config import SERVERS_KEY, parse_tools_config
 from app.toml_lines import key_lines, line_of
+from app.tools.config import SERVERS_KEY, parse_tools_config
 
 T = TypeVar("T")
 MAX_SKIPPED_LINES = 5  # past that the file is more broken than a slip: it is ignored whole

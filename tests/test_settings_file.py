@@ -15,7 +15,7 @@ from app import settings_file
 from app.chat_options import ChatOptions
 from app.settings_file import ConfigFile, Section, load
 from app.toml_lines import key_lines
-from app.tools.config import ToolServerConfig, ToolsConfig
+from app.tools.config import ToolsConfig, ToolServerConfig
 
 FULL = """\
 # my settings
