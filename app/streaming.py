@@ -87,7 +87,9 @@ async def stream_reply(
 def finish(turn: Turn, outcome: ReplyOutcome) -> None:
     """Give a reply its final state, error, statistics and tool calls from how it ended."""
     turn.activity = ""
-    turn.tool_calls = outcome.tool_calls
+    # Only a whole reply asks for tools: one that was stopped or broke off runs nothing, and its
+    # history then holds no call without an answer.
+    turn.tool_calls = outcome.tool_calls if not (outcome.error or outcome.stopped) else ()
     if outcome.error:
         turn.state = TurnState.INTERRUPTED if turn.content else TurnState.ERROR
         turn.error = outcome.error

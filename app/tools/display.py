@@ -8,12 +8,14 @@ sanitised here, and drawn as plain text by the callers.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from app.conversation import ToolStatus, Turn
 from app.protocol import ToolCall
 from app.text import human_size, sanitize
 from app.tools.calls import one_line
 from app.tools.config import SEPARATOR
+from app.tools.servers import ServerState, ServerStatus
 
 ASKING = "asking"  # `Turn.activity` of a tool turn while the person is asked
 RUNNING = "running"  # ... while its call runs
@@ -82,3 +84,20 @@ def duration(seconds: float | None) -> str:
 
 def size(text: str) -> str:
     return human_size(len(text.encode("utf-8", "replace")))
+
+
+def status_line(statuses: Sequence[ServerStatus], offered: int, model: str, takes_tools: bool) -> tuple[str, bool]:
+    """What the status line says of tools (nothing when no server is configured), and whether
+    it is a warning: `tools 7`, `tools 7 · 1 failed`, `tools off: llama3.2 has no tool support`."""
+    if not statuses:
+        return "", False
+    if not takes_tools and model:
+        return f"tools off: {sanitize(model.removesuffix(':latest'))} has no tool support", True
+    failed = sum(status.state is ServerState.FAILED for status in statuses)
+    starting = sum(status.state is ServerState.STARTING for status in statuses)
+    parts = [f"tools {offered}"]
+    if starting:
+        parts.append("starting…")
+    if failed:
+        parts.append(f"{failed} failed (/tools)")
+    return " · ".join(parts), bool(failed)

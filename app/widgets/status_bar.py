@@ -1,4 +1,5 @@
-"""The status line: host, whether it answers (and its version), current model, last speed."""
+"""The status line: host, whether it answers (and its version), current model, last speed, the
+tools ready."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class StatusBar(Static):
     speed: reactive[str] = reactive("")
     notice: reactive[str] = reactive("")  # e.g. the store's degraded mode
     activity: reactive[str] = reactive("")  # e.g. a pull running in the background
+    tools: reactive[str] = reactive("")  # "tools 7", or why there are none (app/screens/chat_tools.py)
+    tools_warning: reactive[bool] = reactive(False)  # a server failed, or the model takes no tools
 
     def render(self) -> Content:
         # Most important first: a narrow terminal cuts the line from the right.
@@ -31,6 +34,8 @@ class StatusBar(Static):
         parts.append(f"  {sanitize(self.host)}")
         if self.speed:
             parts.append((f"  {self.speed}", "$text-muted"))
+        if self.tools:
+            parts.append((f"  {sanitize(self.tools)}", "$warning" if self.tools_warning else "$text-muted"))
         if self.reachable and self.version:
             parts.append((f"  Ollama {sanitize(self.version)}", "$text-muted"))
         if self.activity:
