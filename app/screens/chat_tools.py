@@ -18,6 +18,7 @@ from textual.message import Message
 from app import debug_log
 from app.config import Settings
 from app.conversation import Turn
+from app.messages import ServerStatus as ServerWatch
 from app.protocol import ToolCall, ToolDefinition
 from app.screens.chat_replies import RepliesPart
 from app.tools import display, rounds
@@ -94,6 +95,14 @@ class ToolsPart(RepliesPart):
     def select_model(self, name: str, announce: bool = True) -> None:
         super().select_model(name, announce)
         self.show_tools()
+
+    @on(ServerWatch)
+    def _server_seen(self, event: ServerWatch) -> None:
+        # Whether the model takes tools is in its details, which only choosing a model fetches:
+        # one named on the command line, or by a reopened conversation, needs them too.
+        model = self.current.model
+        if event.reachable and model and model not in self.catalog.details:
+            self.fetch_details(model)
 
     @on(ToolServerChanged)
     def _server_changed(self, event: ToolServerChanged) -> None:

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, SelectionList
+from textual.widgets import Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from app.text import sanitize
@@ -40,13 +40,13 @@ def server_label(status: ServerStatus, policy: ToolPolicy) -> Content:
         count = len(status.tools)
         parts.append((f"running · {count} tool{'s' * (count != 1)}", _STATE_STYLES[status.state]))
     elif status.state is ServerState.FAILED:
-        parts.append((f"failed: {one_line(status.reason, 200)}", _STATE_STYLES[status.state]))
+        parts.append(("failed (why: above; r starts it again)", _STATE_STYLES[status.state]))
     elif status.state is ServerState.STARTING:
         parts.append(("starting…", _STATE_STYLES[status.state]))
     else:
         parts.append(("off (r starts it)", _STATE_STYLES[status.state]))
     if status.name in policy.disabled_servers:
-        parts.append(("  · off in this conversation", "$warning"))
+        parts.insert(2, ("off in this conversation · ", "$warning"))
     return Content.assemble(*parts)
 
 
@@ -80,6 +80,7 @@ class ToolsScreen(ModalScreen[ToolPolicy]):
                 "Space turns a server or a tool on or off here · r starts a server again · Esc closes",
                 classes="dialog-hint",
             )
+            yield Static(id="tools-problems", classes="-hidden")
             yield SelectionList[str](id="tools-list")
 
     def on_mount(self) -> None:
@@ -107,6 +108,10 @@ class ToolsScreen(ModalScreen[ToolPolicy]):
                 )
                 for tool in status.tools
             ]
+        failed = [status for status in self.servers.statuses() if status.state is ServerState.FAILED]
+        problems = self.query_one("#tools-problems", Static)
+        problems.set_class(not failed, "-hidden")
+        problems.update(Content("\n".join(f"{sanitize(s.name)}: {one_line(s.reason, 500)}" for s in failed)))
         listing.clear_options()
         listing.add_options(rows)
         if rows:

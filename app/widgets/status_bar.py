@@ -25,6 +25,8 @@ class StatusBar(Static):
         # Most important first: a narrow terminal cuts the line from the right.
         parts: list[str | tuple[str, str]] = [(" ollama-tui ", "bold reverse"), ("  model ", "$text-muted")]
         parts.append((sanitize(self.model) or "none", "bold"))
+        if self.tools:  # beside the model: whether it takes tools is about the model
+            parts.append((f"  {sanitize(self.tools)}", "$warning" if self.tools_warning else "$text-muted"))
         if self.reachable is None:
             parts.append(("  connecting…", "$text-muted"))
         elif self.reachable:
@@ -34,8 +36,6 @@ class StatusBar(Static):
         parts.append(f"  {sanitize(self.host)}")
         if self.speed:
             parts.append((f"  {self.speed}", "$text-muted"))
-        if self.tools:
-            parts.append((f"  {sanitize(self.tools)}", "$warning" if self.tools_warning else "$text-muted"))
         if self.reachable and self.version:
             parts.append((f"  Ollama {sanitize(self.version)}", "$text-muted"))
         if self.activity:

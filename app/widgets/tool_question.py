@@ -21,7 +21,7 @@ from app.tools.rounds import Answer
 
 class ToolQuestion(Static, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,y", "answer('once')", "Run once", priority=True),
+        Binding("enter,y", "answer('once')", "Run once"),
         Binding("a", "answer('always')", "Always"),
         Binding("n", "answer('deny')", "Deny"),
     ]
