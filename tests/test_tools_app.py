@@ -6,6 +6,8 @@ the store kept and what the server was sent."""
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,9 +19,11 @@ from ollama_server import ChatScript, FakeOllama, tool_call
 from textual.pilot import Pilot
 from textual.widgets import SelectionList
 
+from app import debug_log
 from app.app import OllamaTui, make_app
 from app.cli import build_parser, read_config, settings_from
 from app.conversation import ToolStatus, Turn, TurnState
+from app.protocol import ToolCall
 from app.screens.chat import ChatScreen
 from app.screens.tools import ToolsScreen
 from app.store import Store
@@ -151,7 +155,8 @@ async def test_approve_once_runs_the_calls_in_order_and_the_reply_goes_on_with_t
         await wait_until(pilot, asked(screen, "local__echo"))
         text = screen_text(app)
         assert "▾ local › echo" in text and '"text": "hi"' in text  # the call, its arguments unfolded
-        assert "Run local › echo" in text and "Enter/y" in text  # the question
+        question = str(app.query_one(ToolQuestion).render())  # toasts may cover it on screen
+        assert question.startswith("Run local › echo (stdio server)?  Enter/y once · a always")
         assert len(sent(ollama)) == 1  # nothing more until the person answers
         await pilot.press("enter")
         await wait_until(pilot, asked(screen, "local__add"))  # the second call is asked in turn
@@ -407,6 +412,48 @@ async def test_tools_turns_a_tool_or_a_server_off_for_this_conversation(
 # Faults
 
 
+@pytest.fixture(scope="module")
+def http_url() -> Iterator[str]:
+    """The HTTP test server's base URL; it runs in its own process for the whole module."""
+    process = subprocess.Popen(
+        [sys.executable, str(SERVERS / "http_server.py")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("PORT "), line
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_http_servers_work_or_say_why_they_cannot(
+    ollama: FakeOllama, tui: Callable[..., OllamaTui], config: Callable[..., Path], http_url: str
+) -> None:
+    ollama.enqueue(calls(("remote__add", {"a": 2, "b": 3})), ChatScript(tokens=["Five."]))
+    text = (
+        f'[mcp_servers.remote]\nurl = "{http_url}/mcp"\n'
+        f'[mcp_servers.refused]\nurl = "{http_url}/unauthorized"\nheaders = {{ Authorization = "Bearer x" }}\n'
+        f'[mcp_servers.broken]\nurl = "{http_url}/broken"\n'
+    )
+    app = tui(config(text))
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        screen = await ready(pilot, "remote", "refused", "broken")
+        assert "tools 11 · 2 failed (/tools)" in screen_text(app)
+        await send(pilot, "Add 2 and 3")
+        await wait_until(pilot, asked(screen, "remote__add"))
+        assert str(app.query_one(ToolQuestion).render()).startswith("Run remote › add (http server)?")
+        await pilot.press("y")
+        await wait_until(pilot, idle(screen, 2))
+        assert [turn.content for turn in screen.turns if turn.role == "tool"] == ["5.0"]
+        await send(pilot, "/tools")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolsScreen))
+        shown = screen_text(app)
+        assert "refused: the server refused the credentials (HTTP 401 Unauthorized)" in shown
+        assert "broken: " in shown and "500" in shown
+
+
 async def test_faults_each_say_what_happened_and_the_reply_goes_on(
     ollama: FakeOllama, tui: Callable[..., OllamaTui], config: Callable[..., Path]
 ) -> None:
@@ -505,3 +552,68 @@ async def test_a_reopened_conversation_shows_its_calls_and_sends_them_again(
             "tool_name": "local__echo",
             "tool_call_id": history[1]["tool_calls"][0]["id"],
         }
+
+
+# Quitting
+
+
+@pytest.mark.parametrize("while_", ["asked", "running"])
+async def test_quitting_mid_call_keeps_the_call_answered_and_stops_the_server(
+    ollama: FakeOllama, tui: Callable[..., OllamaTui], config: Callable[..., Path], tmp_path: Path, while_: str
+) -> None:
+    ollama.enqueue(calls(("local__sleep", {"seconds": 30}), ("local__echo", {"text": "later"})))
+    approve = 'auto_approve = ["sleep"]\n' if while_ == "running" else ""
+    app = tui(config(LOCAL + approve))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot, "local")
+        await send(pilot, "Sleep")
+        if while_ == "asked":
+            await wait_until(pilot, asked(screen, "local__sleep"))
+        else:
+            await wait_until(pilot, lambda: screen.turns[-1].activity == "running")
+        conversation_id = screen.current.id
+        status = screen.tool_servers.status("local")
+        assert status.state is ServerState.RUNNING
+        pid_tool = next(tool for tool in status.tools if tool.name == "pid")
+        pid = int((await screen.tool_servers.call(pid_tool, ToolCall("local__pid"))).text)
+        await pilot.press("ctrl+q")
+    assert conversation_id is not None
+    with Store.open(tmp_path / "data") as store:
+        saved = store.turns(conversation_id)
+    assert [(turn.role, turn.tool_name, turn.tool_status) for turn in saved] == [
+        ("user", "", None),
+        ("assistant", "", None),
+        ("tool", "local__sleep", ToolStatus.FAILED if while_ == "running" else ToolStatus.DENIED),
+        ("tool", "local__echo", ToolStatus.DENIED),
+    ]
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+
+
+# Secrets
+
+
+async def test_a_servers_secrets_are_masked_in_the_debug_log_once_it_starts(
+    ollama: FakeOllama,
+    tui: Callable[..., OllamaTui],
+    config: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    app_logging: None,
+) -> None:
+    secret = "tok-9f3a77c1e2"
+    monkeypatch.setenv("NOTES_TOKEN", secret)
+    log = debug_log.configure(True, tmp_path / "log")
+    assert log is not None
+    ollama.enqueue(calls(("local__env_has", {"name": "API_TOKEN"})), ChatScript(tokens=["It is set."]))
+    app = tui(config(LOCAL + 'env = { API_TOKEN = "${NOTES_TOKEN}" }\nauto_approve = ["env_has"]\n'))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot, "local")
+        await send(pilot, "Is the token there?")
+        await wait_until(pilot, idle(screen, 2))
+        assert [turn.content for turn in screen.turns if turn.role == "tool"] == ["set"]
+        logging.getLogger("app.tools").warning("a careless line with %s in it", secret)
+    text = log.read_text(encoding="utf-8")
+    assert "a careless line with *** in it" in text and secret not in text
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path

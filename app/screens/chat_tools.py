@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass
 
 from textual import events, on, work
+from textual.css.query import DOMQuery
 from textual.message import Message
 
 from app import debug_log
@@ -183,7 +184,8 @@ class ToolsPart(RepliesPart):
         finally:
             self._answer = None
             question.done()
-            self.query_one(PromptInput).focus()
+            for prompt in self.query(PromptInput):  # none while the app closes
+                prompt.focus()
 
     @on(ToolQuestion.Answered)
     def _answered(self, event: ToolQuestion.Answered) -> None:
@@ -215,15 +217,21 @@ class _CallReports:
     def call_shown(self, turn: Turn) -> None:
         if self.screen.current.holds(self.reply):
             self.screen.current.turns.append(turn)
-            self.screen.query_one(ConversationView).add_turn(turn)
+            for view in self._view():
+                view.add_turn(turn)
 
     def call_changed(self, turn: Turn) -> None:
-        self.screen.query_one(ConversationView).update_turn(turn)
+        for view in self._view():
+            view.update_turn(turn)
 
     def call_done(self, turn: Turn) -> None:
-        self.screen.query_one(ConversationView).update_turn(turn)
         if self.conversation_id is not None:
             self.screen.writer.submit(self.screen.store.add_turn, self.conversation_id, turn)
+        self.call_changed(turn)
+
+    def _view(self) -> DOMQuery[ConversationView]:
+        """The conversation view, unless the app is closing (a Stop then still saves)."""
+        return self.screen.query(ConversationView)
 
     async def ask(self, call: ToolCall, tool: ToolInfo) -> rounds.Answer:
         return await self.screen.ask_about(call, tool)
