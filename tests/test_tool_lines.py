@@ -76,7 +76,14 @@ def test_the_words_of_a_call() -> None:
     assert display.arguments(READ) == '{\n  "path": "notes/a.md",\n  "lines": 3\n}'
     broken = ToolCall("files__read", {}, arguments_text='{"path": ', problem="its arguments are not valid JSON")
     assert display.summary(broken) == '{"path":' and display.arguments(broken) == '{"path": '
-    assert [display.duration(s) for s in (None, 0.04, 12.4, 75)] == ["", "0.0 s", "12 s", "1 min 15 s"]
+    assert [display.duration(s) for s in (None, 0.0002, 0.04, 2.25, 12.4, 75)] == [
+        "",
+        "1 ms",
+        "40 ms",
+        "2.2 s",
+        "12 s",
+        "1 min 15 s",
+    ]
 
 
 async def settled(pilot: Pilot[None]) -> None:
@@ -93,7 +100,7 @@ async def test_a_call_is_one_folded_line_and_enter_unfolds_it() -> None:
         rows = shown(view)
         first = next(row for row in rows if "files › read" in row)
         assert first.startswith('▎ ▸ files › read  path="notes/a.md", lines=3')
-        assert first.endswith("done · 0.2 s · 15 B")
+        assert first.endswith("done · 250 ms · 15 B")
         assert "milk" not in "\n".join(rows)  # folded: the result is not shown
         view.focus()
         for _ in range(3):  # the message cursor: from the last block to the first
@@ -157,7 +164,7 @@ async def test_a_long_result_is_cut_with_its_size_and_length() -> None:
         view.set_turns(conversation(turn))
         await settled(pilot)
         folded = next(row for row in shown(view) if "files › read" in row)
-        assert folded.endswith("done · 0.2 s · 1.0 MB")
+        assert folded.endswith("done · 250 ms · 1.0 MB")
         view.toggle_tool(turn)
         await settled(pilot)
         view.scroll_end()
@@ -180,9 +187,9 @@ async def test_failures_say_why_folded() -> None:
         await settled(pilot)
         rows = [row for row in shown(view) if row.strip("▎ ")]
         read = next(index for index, row in enumerate(rows) if "files › read" in row)
-        assert rows[read].endswith("failed · 0.2 s")
+        assert rows[read].endswith("failed · 250 ms")
         assert rows[read + 1] == f"▎   ↳ {gone}"
-        assert rows[read + 2].startswith("▎ ▸ files › list") and rows[read + 2].endswith("denied · 0.2 s")
+        assert rows[read + 2].startswith("▎ ▸ files › list") and rows[read + 2].endswith("denied · 250 ms")
 
 
 async def test_a_call_being_asked_shows_its_arguments_until_answered() -> None:

@@ -156,7 +156,7 @@ async def test_approve_once_runs_the_calls_in_order_and_the_reply_goes_on_with_t
         text = screen_text(app)
         assert "▾ local › echo" in text and '"text": "hi"' in text  # the call, its arguments unfolded
         question = str(app.query_one(ToolQuestion).render())  # toasts may cover it on screen
-        assert question.startswith("Run local › echo (stdio server)?  Enter/y once · a always")
+        assert question.startswith("Run local › echo (stdio server)?\nEnter/y once · a always, in this conversation")
         assert len(sent(ollama)) == 1  # nothing more until the person answers
         await pilot.press("enter")
         await wait_until(pilot, asked(screen, "local__add"))  # the second call is asked in turn

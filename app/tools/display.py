@@ -74,6 +74,8 @@ def reason(turn: Turn) -> str:
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
+    if seconds < 1:
+        return f"{max(1, round(seconds * 1000))} ms"
     if seconds < 10:
         return f"{seconds:.1f} s"
     if seconds < 60:

@@ -36,13 +36,12 @@ class ToolQuestion(Static, can_focus=True):
         self.update(
             Content.assemble(
                 ("Run ", "bold"),
-                (display.title(name), "bold $secondary"),
-                (f"{where}?", "bold"),
-                "  ",
+                (display.title(name), "bold $text-warning"),
+                (f"{where}?\n", "bold"),
                 ("Enter/y", "bold $accent"),
                 " once · ",
                 ("a", "bold $accent"),
-                " always in this conversation · ",
+                " always, in this conversation · ",
                 ("n", "bold $accent"),
                 " no · ",
                 ("Esc", "bold $accent"),
