@@ -194,7 +194,7 @@ class ToolTurnLines(TurnLines):
         rows = self._text(shown, width, "", RESULT_LINES * 2)
         if len(lines) > RESULT_LINES or len(shown) < len(content.rstrip("\n")):
             count = content.count("\n") + 1
-            rest = f"… {display.size(content)} in all, {count} line{'s' * (count != 1)} · c copies the whole result"
+            rest = f"… {display.size(content)} in all, {count} line{'s' * (count != 1)}"
             rows.append(self._row(rest, width, "dim"))
         return rows
 
