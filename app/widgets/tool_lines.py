@@ -78,12 +78,13 @@ def _pair(turn: Turn, calls: tuple[ToolCall, ...], position: int) -> ToolCall | 
 class ToolTurnLines(TurnLines):
     """One tool call and its result, laid out at one width."""
 
-    __slots__ = ("_rows", "call", "open")
+    __slots__ = ("_rows", "_status", "call", "open")
 
     def __init__(self, turn: Turn, width: int, call: ToolCall | None) -> None:
         self.call = call  # None: the reply that asked for it is not known (an imported history)
         self.open: bool | None = None  # None: unfolded while the person is asked, else folded
         self._rows: list[tuple[Strip, str, str]] = []  # under the title: (line, palette key, plain text)
+        self._status = ("", "dim")  # the title's right end and its palette key, made when measured
         super().__init__(turn, width)
 
     @property
@@ -101,6 +102,7 @@ class ToolTurnLines(TurnLines):
 
     def measure(self, width: int, code_theme: str = "") -> None:
         self._rows = self._make_rows(content_width(width))
+        self._status = self._make_status()  # the size of a 1 MB result: counted once, not per draw
         self.height = 2 + len(self._rows)
         self.measured = True
         self._dropped = False
@@ -134,7 +136,7 @@ class ToolTurnLines(TurnLines):
 
     # -- the parts ----------------------------------------------------------------------
 
-    def _status(self) -> tuple[str, str]:
+    def _make_status(self) -> tuple[str, str]:
         """The right end of the title: status, time and a result's size; its palette key."""
         turn = self.turn
         word = display.status(turn)
@@ -147,12 +149,12 @@ class ToolTurnLines(TurnLines):
 
     def _title_text(self) -> str:
         arrow = "▾" if self.unfolded else "▸"
-        status, _ = self._status()
+        status, _ = self._status
         return f"{arrow} {display.title(self.turn.tool_name)}  {display.summary(self.call)}  {status}".rstrip()
 
     def _title(self, width: int, palette: dict[str, Style]) -> Strip:
         name = f"{'▾' if self.unfolded else '▸'} {display.title(self.turn.tool_name)}"
-        status, key = self._status()
+        status, key = self._status
         summary = display.summary(self.call)
         room = width - cell_len(name) - cell_len(status) - 4
         segments = [Segment(name, palette["tool-name"])]
