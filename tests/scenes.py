@@ -8,6 +8,7 @@ rsvg-convert is installed).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -21,19 +22,23 @@ import httpx
 from textual import events
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ollama_server import ChatScript, FakeOllama
+from ollama_server import ChatScript, FakeOllama, tool_call
 
 from app.app import OllamaTui, make_app
 from app.chat_options import ChatOptions, apply_set
 from app.client import OllamaClient
 from app.commands import models as model_commands
 from app.config import DEFAULT_HOST, Settings
-from app.conversation import ConversationInfo, Turn, TurnState
-from app.protocol import ChatStats
+from app.conversation import ConversationInfo, ToolStatus, Turn, TurnState
+from app.protocol import ChatStats, ToolCall
 from app.screens.chat import ChatScreen
 from app.screens.pull import PullScreen, PullSnapshot
 from app.screens.settings import SettingsScreen
+from app.settings_file import ConfigFile
+from app.settings_file import load as load_config
 from app.store import Store
+from app.tools.servers import ServerState
+from app.widgets.conversation_view import ConversationView
 from app.widgets.prompt_input import PromptInput
 
 SIZE = (110, 34)
@@ -283,6 +288,92 @@ def settings(server: FakeOllama, data_dir: Path) -> Scene:
     return Scene(build(server, data_dir), run_before)
 
 
+NOTES_SERVER = Path(__file__).parent / "mcp_servers" / "notes_server.py"
+TODO = "# Todo\n\n- [ ] Call the dentist about the 14th\n- [ ] Renew passport\n- [x] Fix the bike light"
+LIST_CALL = ToolCall("notes__list_notes", {"folder": "~/notes"}, "call_list", 0)
+READ_CALL = ToolCall("notes__read_note", {"path": "~/notes/todo.md"}, "call_read", 1)
+TODO_REPLY = """\
+Your todo list has two open items:
+
+- **Call the dentist** about the 14th
+- **Renew your passport**
+
+The bike light is done."""
+
+
+def with_notes_server(data_dir: Path) -> ConfigFile:
+    """A config file naming the notes MCP server (tests/mcp_servers/notes_server.py)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "config.toml"
+    path.write_text(
+        f"[mcp_servers.notes]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(NOTES_SERVER))}]\n",
+        encoding="utf-8",
+    )
+    return load_config(path)
+
+
+def tools_running(screen: ChatScreen) -> bool:
+    return screen.tool_servers.status("notes").state is ServerState.RUNNING
+
+
+def tool_result(call: ToolCall, text: str, seconds: float) -> Turn:
+    return Turn(
+        "tool",
+        text,
+        tool_name=call.name,
+        tool_call_id=call.id,
+        tool_status=ToolStatus.OK,
+        duration=seconds,
+        created_at=DAY,
+    )
+
+
+def tool_calls(server: FakeOllama, data_dir: Path) -> Scene:
+    """A reply that called two tools of the notes server: each call is a block with the bar in
+    the secondary colour. The first is folded to one line (server › tool, the arguments in
+    short, done · time · size at the right); the second is unfolded below it: its arguments as
+    JSON, then the result as plain text. The answer that used them follows; the status line
+    says `tools 3`."""
+    with Store.open(data_dir) as store:
+        session = store.import_conversation(
+            ConversationInfo(0, "Todo list", DAY, DAY, "llama3.2:latest"),
+            [
+                Turn("user", "What's on my todo list?", created_at=DAY),
+                Turn("assistant", "", model="llama3.2:latest", tool_calls=(LIST_CALL, READ_CALL), created_at=DAY),
+                tool_result(LIST_CALL, "todo.md\nshopping.md\nideas/garden.md", 0.04),
+                tool_result(READ_CALL, TODO, 0.02),
+                Turn("assistant", TODO_REPLY, model="llama3.2:latest", stats=stats(38), created_at=DAY),
+            ],
+        )
+
+    async def run_before(pilot) -> None:
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models and screen.turns and tools_running(screen))
+        assert pilot.app.query_one(ConversationView).toggle_tool(screen.turns[3])
+        await settle(pilot, lambda: True)
+
+    return Scene(build(server, data_dir, session_id=session, config=with_notes_server(data_dir)), run_before)
+
+
+def tool_approval(server: FakeOllama, data_dir: Path) -> Scene:
+    """The model asks to call a tool: the call is unfolded in the conversation with its
+    arguments, status `asking`, and the question above the input says what is asked and the
+    keys: Enter/y once, a always in this conversation, n no, Esc stops. The footer lists them
+    too."""
+    search = tool_call("notes__search_notes", {"query": "garden", "limit": 5})
+    server.enqueue(ChatScript(tokens=["I'll", " search", " your", " notes."], tool_calls=(search,)))
+
+    async def run_before(pilot) -> None:
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models and tools_running(screen))
+        pilot.app.post_message(events.Paste("Find my notes about the garden"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.turns and screen.turns[-1].activity == "asking")
+
+    return Scene(build(server, data_dir, config=with_notes_server(data_dir)), run_before)
+
+
 SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "chat": conversation,
     "light-theme": light_theme,
@@ -294,6 +385,8 @@ SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "pull": pull,
     "model-details": model_details,
     "settings": settings,
+    "tool-calls": tool_calls,
+    "tool-approval": tool_approval,
 }
 
 

@@ -15,6 +15,7 @@ from app import settings_file
 from app.chat_options import ChatOptions
 from app.settings_file import ConfigFile, Section, load
 from app.toml_lines import key_lines
+from app.tools.config import ToolsConfig, ToolServerConfig
 
 FULL = """\
 # my settings
@@ -192,7 +193,16 @@ def test_later_sections_are_accepted_now(tmp_path: Path) -> None:
     )
     config = load(write(tmp_path, text))
     assert config.problems == ()
-    assert config.sections == ()  # no parser yet: kept for the features that read them
+    tools = config.section("mcp_servers", ToolsConfig)  # read by app/tools/config.py
+    assert tools == ToolsConfig((ToolServerConfig("files", command="mcp-files"),), 4, 30.0)
+    assert [table for table, _ in config.sections] == ["mcp_servers"]  # [servers]: no parser yet
+
+
+def test_a_problem_of_the_tools_section_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, 'model = "a"\n\n[mcp_servers.files]\ncommand = "x"\nargs = "notes"\n')
+    config = load(path)
+    assert messages(config) == [f"{path}:5: mcp_servers.files.args must be a list of strings."]
+    assert config.section("mcp_servers", ToolsConfig) == ToolsConfig()  # the server is left out
 
 
 def test_a_registered_section_gets_the_document_and_its_problems_the_file(

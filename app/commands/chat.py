@@ -17,6 +17,8 @@ from app.client import OllamaClient
 from app.conversation import ConversationInfo
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
+from app.tools.policy import ToolPolicy
+from app.tools.servers import ToolServers
 
 T = TypeVar("T")
 
@@ -35,6 +37,10 @@ class Chat(Protocol):
 
     @property
     def reply_arriving(self) -> bool: ...
+
+    @property
+    def tool_servers(self) -> ToolServers:
+        """The MCP servers of the config file and their tools."""
 
     def notify(
         self,
@@ -77,6 +83,9 @@ class Chat(Protocol):
     def rename_conversation(self, conversation_id: int, title: str) -> None: ...
     def delete_conversation(self, conversation_id: int) -> None: ...
     def apply_options(self, options: ChatOptions | None) -> None: ...
+    def set_tool_policy(self, policy: ToolPolicy | None) -> None:
+        """This conversation's tool settings (servers and tools on or off, approvals)."""
+
     def select_model(self, name: str, announce: bool = True) -> None: ...
     def refresh_models(self) -> None: ...
     def forget_model(self, name: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.commands import basics, conversation, files, models, settings
+from app.commands import basics, conversation, files, models, settings, tools
 from app.commands.chat import Chat
 
 Handler = Callable[[Chat, str], None]
@@ -42,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("/show",), "[info]", "show this conversation's settings (info: the model's details)", settings.show),
     Command(("/image",), "PATH", "attach an image to your next message (vision models)", files.image),
     Command(("/think",), "", "fold or unfold the thinking of the last reply", conversation.think),
+    Command(("/tools",), "[on|off NAME]", "tool servers and their tools, on or off for this conversation", tools.tools),
     Command(("/pull",), "NAME", "download a model, with progress", models.pull),
     Command(("/info",), "[NAME]", "details of a model (default: the current one)", models.info),
     Command(("/rm",), "NAME", "delete a local model (asks first)", models.rm),

@@ -4,6 +4,7 @@ input. It decides what follows what the widgets and workers report, and is built
 - chat_replies.py: sending, the reply streaming in (app/streaming.py), saving, the context meter;
 - chat_models.py: the server watcher's reports (app/server_watch.py), choosing and managing models;
 - chat_conversations.py: the saved conversations: list, open, rename, delete, search;
+- chat_tools.py: MCP servers, the tools a request offers, the calls a reply asks for;
 - this module: the layout, opening and starting conversations, the input and the keys.
 
 The open conversation's state is one `OpenConversation` (app/open_conversation.py). Slash
@@ -35,7 +36,7 @@ from app.keys import with_ids
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
-from app.screens.chat_replies import RepliesPart
+from app.screens.chat_tools import ToolsPart
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
 from app.widgets.conversation_list import ConversationList
@@ -43,12 +44,13 @@ from app.widgets.conversation_view import ConversationView
 from app.widgets.model_picker import ModelPicker
 from app.widgets.prompt_input import PromptInput
 from app.widgets.status_bar import StatusBar
+from app.widgets.tool_question import ToolQuestion
 
 T = TypeVar("T")
 PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the model picker's i and d
 
 
-class ChatScreen(RepliesPart):
+class ChatScreen(ToolsPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
         # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
@@ -93,6 +95,7 @@ class ChatScreen(RepliesPart):
         self.wake_watcher = asyncio.Event()  # set: the watcher looks again now
         self.last_checkpoint = 0.0
         self._hint_for = ""  # the input a completion hint beside it was shown for
+        self.setup_tools()
 
     # Read from outside (tests, benchmarks): the open conversation and the installed models.
     @property
@@ -109,7 +112,7 @@ class ChatScreen(RepliesPart):
 
     @property
     def reply_arriving(self) -> bool:
-        return self.streaming is not None
+        return self.streaming is not None or self.tools_busy
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-row"):
@@ -124,6 +127,7 @@ class ChatScreen(RepliesPart):
                 yield ConversationList(id="conversations")
             with Vertical(id="chat"):
                 yield ConversationView(id="conversation")
+                yield ToolQuestion(id="tool-question", classes="-hidden")
                 yield PromptInput(id="prompt")
         yield Footer(compact=True)
 
@@ -190,7 +194,7 @@ class ChatScreen(RepliesPart):
             prompt.clear()
             table.run(self, text)
             return
-        if self.streaming is not None:
+        if self.reply_arriving:
             self.notify("A reply is still arriving. Esc stops it.", severity="warning")
             return
         if not self.current.model:
@@ -282,14 +286,14 @@ class ChatScreen(RepliesPart):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":
-            return self.streaming is not None
+            return self.reply_arriving
         return True
 
     def action_stop_reply(self) -> None:
         self.workers.cancel_group(self, "chat")
 
     def action_stop(self) -> None:
-        if self.streaming is not None:
+        if self.reply_arriving:
             self.workers.cancel_group(self, "chat")
         elif self.current.editing is not None:
             self.current.editing = None
@@ -301,7 +305,7 @@ class ChatScreen(RepliesPart):
     def action_retry(self) -> None:
         """Ask again for the last reply: the old one goes, the history up to it stays."""
         turns = self.current.turns
-        if self.streaming is not None or not turns or not self.current.model:
+        if self.reply_arriving or not turns or not self.current.model:
             return
         if turns[-1].role == "assistant":
             self._drop_from(turns[-1])

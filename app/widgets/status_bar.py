@@ -1,4 +1,5 @@
-"""The status line: host, whether it answers (and its version), current model, last speed."""
+"""The status line: host, whether it answers (and its version), current model, last speed, the
+tools ready."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ class StatusBar(Static):
     speed: reactive[str] = reactive("")
     notice: reactive[str] = reactive("")  # e.g. the store's degraded mode
     activity: reactive[str] = reactive("")  # e.g. a pull running in the background
+    tools: reactive[str] = reactive("")  # "tools 7", or why there are none (app/screens/chat_tools.py)
+    tools_warning: reactive[bool] = reactive(False)  # a server failed, or the model takes no tools
 
     def render(self) -> Content:
         # Most important first: a narrow terminal cuts the line from the right.
         parts: list[str | tuple[str, str]] = [(" ollama-tui ", "bold reverse"), ("  model ", "$text-muted")]
         parts.append((sanitize(self.model) or "none", "bold"))
+        if self.tools:  # beside the model: whether it takes tools is about the model
+            parts.append((f"  {sanitize(self.tools)}", "$warning" if self.tools_warning else "$text-muted"))
         if self.reachable is None:
             parts.append(("  connecting…", "$text-muted"))
         elif self.reachable:
