@@ -4,6 +4,7 @@ input. It decides what follows what the widgets and workers report, and is built
 - chat_replies.py: sending, the reply streaming in (app/streaming.py), saving, the context meter;
 - chat_models.py: the server watcher's reports (app/server_watch.py), choosing and managing models;
 - chat_conversations.py: the saved conversations: list, open, rename, delete, search;
+- chat_copy.py: copying a message, a code block or the conversation; saving a code block;
 - this module: the layout, opening and starting conversations, the input and the keys.
 
 The open conversation's state is one `OpenConversation` (app/open_conversation.py). Slash
@@ -35,6 +36,7 @@ from app.keys import with_ids
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
+from app.screens.chat_copy import CopyPart
 from app.screens.chat_replies import RepliesPart
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
@@ -48,7 +50,7 @@ T = TypeVar("T")
 PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the model picker's i and d
 
 
-class ChatScreen(RepliesPart):
+class ChatScreen(RepliesPart, CopyPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
         # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
@@ -305,14 +307,6 @@ class ChatScreen(RepliesPart):
         if turns[-1].role == "assistant":
             self._drop_from(turns[-1])
         self.start_reply(None)
-
-    def action_copy_reply(self) -> None:
-        text = self.query_one(ConversationView).last_reply_text()
-        if not text:
-            self.notify("No reply to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the last reply ({len(text)} characters).")
 
     def action_help(self) -> None:
         from app.screens.help import HelpScreen
