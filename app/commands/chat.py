@@ -90,7 +90,7 @@ class Chat(Protocol):
     def delete_model(self, model: str) -> None:
         """Ask, then delete `model` from the server."""
 
-    # Taking text out (app/screens/chat_copy.py)
+    # Taking text out (app/screens/chat_copy.py) and going on (chat_redo.py)
     def last_reply(self) -> Turn | None: ...
     def code_blocks(self, turn: Turn) -> list[CodeText]:
         """The fenced code blocks of `turn`, in order (people number them from 1)."""
@@ -101,5 +101,8 @@ class Chat(Protocol):
     def copy_conversation(self) -> None: ...
     def save_code(self, target: str, number: int | None) -> None:
         """Write the last reply's code block `number` (None: the last) into the file `target`."""
+
+    def continue_reply(self) -> None:
+        """Let the last reply, stopped or cut off, go on."""
 
     def quit(self) -> None: ...

@@ -1,5 +1,5 @@
-"""Commands that take the model's words out: copy a reply, a code block or the whole
-conversation; save a code block to a file."""
+"""Commands that take the model's words out, or let it go on: copy a reply, a code block or the
+whole conversation; save a code block to a file; continue a reply that stopped."""
 
 from __future__ import annotations
 
@@ -47,3 +47,7 @@ def save(chat: Chat, argument: str) -> None:
         chat.notify(SAVE_USAGE, severity="warning")
         return
     chat.save_code(" ".join(words), number)
+
+
+def continue_reply(chat: Chat, _: str) -> None:
+    chat.continue_reply()

@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
         "save the last reply's last (or N-th) code block to FILE (asks before replacing)",
         copying.save,
     ),
+    Command(("/continue",), "", "let a stopped or cut-off reply go on, in the same reply", copying.continue_reply),
     Command(
         ("/set",),
         "system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive D",

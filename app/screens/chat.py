@@ -5,6 +5,7 @@ input. It decides what follows what the widgets and workers report, and is built
 - chat_models.py: the server watcher's reports (app/server_watch.py), choosing and managing models;
 - chat_conversations.py: the saved conversations: list, open, rename, delete, search;
 - chat_copy.py: copying a message, a code block or the conversation; saving a code block;
+- chat_redo.py: editing a message, asking again for a reply, continuing a stopped one;
 - this module: the layout, opening and starting conversations, the input and the keys.
 
 The open conversation's state is one `OpenConversation` (app/open_conversation.py). Slash
@@ -37,7 +38,7 @@ from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
 from app.screens.chat_copy import CopyPart
-from app.screens.chat_replies import RepliesPart
+from app.screens.chat_redo import RedoPart
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
 from app.widgets.conversation_list import ConversationList
@@ -50,7 +51,7 @@ T = TypeVar("T")
 PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the model picker's i and d
 
 
-class ChatScreen(RepliesPart, CopyPart):
+class ChatScreen(RedoPart, CopyPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
         # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
@@ -196,9 +197,10 @@ class ChatScreen(RepliesPart, CopyPart):
         if not self.current.model:
             self.notify("No model to send to: pick one with Ctrl+O or /model NAME.", severity="warning")
             return
-        prompt.clear()
         if self.current.editing is not None:
-            self._drop_from(self.current.editing)
+            self.send_edited(event.text)  # asks first when later messages would go too
+            return
+        prompt.clear()
         self.send(event.text)
 
     def _drop_from(self, first: Turn) -> None:

@@ -62,7 +62,7 @@ class RepliesPart(ModelsPart, ConversationsPart):
             if info is None:
                 info = self.store.create_conversation(model, "", options.system, options.stored_options())
             for turn in (user, reply):
-                if turn is not None:
+                if turn is not None and turn.id is None:  # a reply that goes on is stored already
                     self.store.add_turn(info.id, turn)
 
         try:
