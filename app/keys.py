@@ -41,6 +41,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("toggle_thinking", "chat", "ctrl+t", "fold or unfold the last reply's thinking"),
     Action("settings", "chat", "f2", "this conversation's settings"),
     Action("copy_reply", "chat", "ctrl+y", "copy the last reply"),
+    Action("open_editor", "chat", "ctrl+g", "write the message in your editor"),
     Action("help", "chat", "f1", "help"),
     Action("complete_command", "chat", "tab", "complete the /command being typed"),
     Action("models.info", "models", "i", "the highlighted model's details"),

@@ -6,6 +6,7 @@ input. It decides what follows what the widgets and workers report, and is built
 - chat_conversations.py: the saved conversations: list, open, rename, delete, search;
 - chat_copy.py: copying a message, a code block or the conversation; saving a code block;
 - chat_redo.py: editing a message, asking again for a reply, continuing a stopped one;
+- chat_editor.py: the message in the person's own editor (Ctrl+G);
 - this module: the layout, opening and starting conversations, the input and the keys.
 
 The open conversation's state is one `OpenConversation` (app/open_conversation.py). Slash
@@ -38,6 +39,7 @@ from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
 from app.screens.chat_copy import CopyPart
+from app.screens.chat_editor import EditorPart
 from app.screens.chat_redo import RedoPart
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
@@ -51,7 +53,7 @@ T = TypeVar("T")
 PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the model picker's i and d
 
 
-class ChatScreen(RedoPart, CopyPart):
+class ChatScreen(RedoPart, CopyPart, EditorPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
         # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
@@ -78,6 +80,7 @@ class ChatScreen(RedoPart, CopyPart):
         Binding(
             "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"
         ),
+        Binding("ctrl+g", "open_editor", "Editor", show=False, tooltip="write the message in your editor ($VISUAL, $EDITOR)"),
         Binding("f1", "help", "Help", tooltip="this help"),
         # Tab completes a command name being typed; anywhere else it moves the focus, as usual.
         Binding("tab", "complete_command", show=False),
