@@ -42,6 +42,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("settings", "chat", "f2", "this conversation's settings"),
     Action("copy_reply", "chat", "ctrl+y", "copy the last reply"),
     Action("open_editor", "chat", "ctrl+g", "write the message in your editor"),
+    Action("toggle_sidebar", "chat", "ctrl+b", "show or hide the sidebar"),
     Action("help", "chat", "f1", "help"),
     Action("complete_command", "chat", "tab", "complete the /command being typed"),
     Action("models.info", "models", "i", "the highlighted model's details"),

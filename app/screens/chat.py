@@ -7,6 +7,7 @@ input. It decides what follows what the widgets and workers report, and is built
 - chat_copy.py: copying a message, a code block or the conversation; saving a code block;
 - chat_redo.py: editing a message, asking again for a reply, continuing a stopped one;
 - chat_editor.py: the message in the person's own editor (Ctrl+G);
+- chat_fit.py: the layout in narrow terminals (the sidebar folds, Ctrl+B brings it);
 - this module: the layout, opening and starting conversations, the input and the keys.
 
 The open conversation's state is one `OpenConversation` (app/open_conversation.py). Slash
@@ -40,6 +41,7 @@ from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
 from app.screens.chat_copy import CopyPart
 from app.screens.chat_editor import EditorPart
+from app.screens.chat_fit import FitPart
 from app.screens.chat_redo import RedoPart
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
@@ -53,7 +55,7 @@ T = TypeVar("T")
 PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the model picker's i and d
 
 
-class ChatScreen(RedoPart, CopyPart, EditorPart):
+class ChatScreen(RedoPart, CopyPart, EditorPart, FitPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
         # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
@@ -81,6 +83,7 @@ class ChatScreen(RedoPart, CopyPart, EditorPart):
             "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"
         ),
         Binding("ctrl+g", "open_editor", "Editor", show=False, tooltip="write the message in your editor ($VISUAL, $EDITOR)"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, tooltip="show or hide the sidebar (over the conversation when narrow)"),
         Binding("f1", "help", "Help", tooltip="this help"),
         # Tab completes a command name being typed; anywhere else it moves the focus, as usual.
         Binding("tab", "complete_command", show=False),
@@ -295,7 +298,9 @@ class ChatScreen(RedoPart, CopyPart, EditorPart):
         self.workers.cancel_group(self, "chat")
 
     def action_stop(self) -> None:
-        if self.streaming is not None:
+        if self.close_sidebar_over_chat():
+            pass
+        elif self.streaming is not None:
             self.workers.cancel_group(self, "chat")
         elif self.current.editing is not None:
             self.current.editing = None
