@@ -32,7 +32,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("quit", "app", "ctrl+q", "quit"),
     Action("command_palette", "app", "ctrl+p", "the command palette: themes, keys, quit"),
     Action("stop", "chat", "escape", "stop the reply that is arriving; leave a list; cancel an edit"),
-    Action("stop_reply", "chat", "ctrl+c", "stop the reply that is arriving (only then)"),
+    Action("stop_reply", "chat", "ctrl+c", "stop the reply that is arriving; else copy the selected text"),
     Action("new_conversation", "chat", "ctrl+n", "start a new conversation"),
     Action("focus_models", "chat", "ctrl+o", "focus the model picker"),
     Action("focus_conversations", "chat", "ctrl+s", "focus the saved conversations"),

@@ -213,3 +213,22 @@ async def test_save_names_what_is_wrong_with_the_file(ollama: FakeOllama, make_t
         await command(pilot, "/save")
         await wait_until(pilot, lambda: any(toast.startswith("Usage: /save FILE [N]") for toast in toasts(app)))
         assert not (tmp_path / "x.py").exists()
+
+
+async def test_a_mouse_selection_is_copied_by_the_copy_key_and_said_so(
+    ollama: FakeOllama, make_tui: MakeTui, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got = fake_xclip(tmp_path, monkeypatch)
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await with_reply(pilot, ollama)
+        view = screen.query_one(ConversationView)
+        rows = [view.render_line(y).text for y in range(view.size.height)]
+        start = next(y for y, row in enumerate(rows) if "def add" in row)
+        end = next(y for y, row in enumerate(rows) if "return a + b" in row)
+        await pilot.mouse_down(ConversationView, offset=(0, start))
+        await pilot.hover(ConversationView, offset=(40, end))
+        await pilot.mouse_up(ConversationView, offset=(40, end))
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: "Copied 2 lines of selected text through xclip." in toasts(app))
+        assert app.clipboard == FIRST.rstrip("\n") == got.read_text()

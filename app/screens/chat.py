@@ -58,7 +58,8 @@ PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the mode
 class ChatScreen(RedoPart, CopyPart, EditorPart, FitPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
-        # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
+        # As in `ollama run`, while a reply arrives; else it copies a selection, as Textual's
+        # own Ctrl+C would (a binding here takes the key from the Screen's).
         Binding("ctrl+c", "stop_reply", "Stop", show=False, priority=True),
         Binding("ctrl+n", "new_conversation", "New chat", tooltip="start a new conversation"),
         Binding("ctrl+o", "focus_models", "Models", tooltip="focus the model picker (Enter picks, Esc goes back)"),
@@ -291,11 +292,14 @@ class ChatScreen(RedoPart, CopyPart, EditorPart, FitPart):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":
-            return self.streaming is not None
+            return self.streaming is not None or bool(self.selections)
         return True
 
     def action_stop_reply(self) -> None:
-        self.workers.cancel_group(self, "chat")
+        if self.streaming is not None:
+            self.workers.cancel_group(self, "chat")
+        else:
+            self.action_copy_text()  # the selection; with none, Ctrl+C goes on to the app
 
     def action_stop(self) -> None:
         if self.close_sidebar_over_chat():
