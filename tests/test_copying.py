@@ -210,6 +210,9 @@ async def test_save_names_what_is_wrong_with_the_file(ollama: FakeOllama, make_t
         assert not unwritable.exists()
         await command(pilot, f"/save {tmp_path}/x.py 7")
         await wait_until(pilot, lambda: "There is no code block 7: the last reply has 2 code blocks." in toasts(app))
+        await command(pilot, "/save ~no-such-person-here/x.py")
+        message = "Cannot save to ~no-such-person-here/x.py: there is no such home folder."
+        await wait_until(pilot, lambda: message in toasts(app))
         await command(pilot, "/save")
         await wait_until(pilot, lambda: any(toast.startswith("Usage: /save FILE [N]") for toast in toasts(app)))
         assert not (tmp_path / "x.py").exists()

@@ -127,7 +127,11 @@ class CopyPart(Screen[None]):
             return
         number = number or len(blocks)
         block = blocks[number - 1]
-        path = Path(target).expanduser()
+        try:
+            path = Path(target).expanduser()
+        except RuntimeError:  # ~nobody/file: no such user
+            self.notify(f"Cannot save to {target}: there is no such home folder.", severity="error")
+            return
         text, what = sanitize(block.code), _code_name(number, block)
         if path.is_dir():
             self.notify(f"Cannot save to {target}: it is a folder.", severity="error")
