@@ -81,7 +81,7 @@ class ChatScreen(RedoPart, CopyPart, EditorPart, FitPart):
         ),
         # priority: over the input's own Ctrl+Y (redo)
         Binding(
-            "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"
+            "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (the terminal's clipboard and a local tool)"
         ),
         Binding("ctrl+g", "open_editor", "Editor", show=False, tooltip="write the message in your editor ($VISUAL, $EDITOR)"),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, tooltip="show or hide the sidebar (over the conversation when narrow)"),
