@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,7 @@ def seed(data_dir: Path) -> int:
 class Scene:
     app: OllamaTui
     run_before: RunBefore
+    size: tuple[int, int] = SIZE  # the terminal's columns and rows
 
 
 def build(server: FakeOllama, data_dir: Path, **settings: Any) -> OllamaTui:
@@ -167,6 +168,30 @@ def seeded_conversation(server: FakeOllama, data_dir: Path, **settings: Any) -> 
         )
 
     return Scene(build(server, data_dir, session_id=session, **settings), run_before)
+
+
+def narrow(server: FakeOllama, data_dir: Path) -> Scene:
+    """The conversation in a 60×20 terminal: the sidebar folded away, the conversation, the
+    input and the status line (model, connection, context) across the whole width."""
+    return replace(seeded_conversation(server, data_dir), size=(60, 20))
+
+
+def eighty(server: FakeOllama, data_dir: Path) -> Scene:
+    """The conversation in an 80×24 terminal, the sidebar folded away."""
+    return replace(seeded_conversation(server, data_dir), size=(80, 24))
+
+
+def sidebar_over(server: FakeOllama, data_dir: Path) -> Scene:
+    """80×24 after Ctrl+B: the sidebar (models, conversations, the list focused) over the
+    left of the conversation, which keeps its width beneath it."""
+    scene = seeded_conversation(server, data_dir)
+
+    async def run_before(pilot) -> None:
+        await scene.run_before(pilot)
+        await pilot.press("ctrl+b")
+        await settle(pilot, lambda: pilot.app.query_one("#sidebar").display)
+
+    return Scene(scene.app, run_before, size=(80, 24))
 
 
 def arriving(server: FakeOllama, data_dir: Path, question: str, reply: str, upto: str) -> Scene:
@@ -387,6 +412,9 @@ SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "settings": settings,
     "tool-calls": tool_calls,
     "tool-approval": tool_approval,
+    "narrow": narrow,
+    "80x24": eighty,
+    "sidebar-over": sidebar_over,
 }
 
 
@@ -398,7 +426,7 @@ def main(folder: Path) -> None:
     for name, make in SCENES.items():
         with FakeOllama() as server, tempfile.TemporaryDirectory() as data:
             scene = make(server, Path(data))
-            svg = take_svg_screenshot(app=scene.app, terminal_size=SIZE, run_before=scene.run_before)
+            svg = take_svg_screenshot(app=scene.app, terminal_size=scene.size, run_before=scene.run_before)
         (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
         if shutil.which("rsvg-convert"):
             # rsvg drops a span's leading no-break spaces; plain spaces kept as they are match

@@ -14,9 +14,10 @@ from textual.screen import Screen
 
 from app.chat_options import ChatOptions
 from app.client import OllamaClient
-from app.conversation import ConversationInfo
+from app.conversation import ConversationInfo, Turn
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
+from app.render.sections import CodeText
 from app.tools.policy import ToolPolicy
 from app.tools.servers import ToolServers
 
@@ -97,5 +98,20 @@ class Chat(Protocol):
 
     def delete_model(self, model: str) -> None:
         """Ask, then delete `model` from the server."""
+
+    # Taking text out (app/screens/chat_copy.py) and going on (chat_redo.py)
+    def last_reply(self) -> Turn | None: ...
+    def code_blocks(self, turn: Turn) -> list[CodeText]:
+        """The fenced code blocks of `turn`, in order (people number them from 1)."""
+
+    def copy_code(self, turn: Turn, number: int) -> None:
+        """Copy code block `number` of `turn`; 0: the only one, or one chosen in a dialog."""
+
+    def copy_conversation(self) -> None: ...
+    def save_code(self, target: str, number: int | None) -> None:
+        """Write the last reply's code block `number` (None: the last) into the file `target`."""
+
+    def continue_reply(self) -> None:
+        """Let the last reply, stopped or cut off, go on."""
 
     def quit(self) -> None: ...

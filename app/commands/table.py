@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.commands import basics, conversation, files, models, settings, tools
+from app.commands import basics, conversation, copying, files, models, settings, tools
 from app.commands.chat import Chat
 
 Handler = Callable[[Chat, str], None]
@@ -31,7 +31,19 @@ COMMANDS: tuple[Command, ...] = (
     Command(("/delete",), "", "delete this conversation (asks first)", conversation.delete),
     Command(("/search",), "[WORDS]", "search all conversations", conversation.search),
     Command(("/export",), "[md|json] [FILE]", "save this conversation as Markdown or JSON", files.export),
-    Command(("/copy",), "", "copy the last reply to the clipboard", conversation.copy),
+    Command(
+        ("/copy",),
+        "[code [N] | all]",
+        "copy the last reply (code: its last or N-th code block; all: the conversation as Markdown)",
+        copying.copy,
+    ),
+    Command(
+        ("/save",),
+        "FILE [N]",
+        "save the last reply's last (or N-th) code block to FILE (asks before replacing)",
+        copying.save,
+    ),
+    Command(("/continue",), "", "let a stopped or cut-off reply go on, in the same reply", copying.continue_reply),
     Command(
         ("/set",),
         "system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive D",

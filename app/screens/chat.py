@@ -5,6 +5,10 @@ input. It decides what follows what the widgets and workers report, and is built
 - chat_models.py: the server watcher's reports (app/server_watch.py), choosing and managing models;
 - chat_conversations.py: the saved conversations: list, open, rename, delete, search;
 - chat_tools.py: MCP servers, the tools a request offers, the calls a reply asks for;
+- chat_copy.py: copying a message, a code block or the conversation; saving a code block;
+- chat_redo.py: editing a message, asking again for a reply, continuing a stopped one;
+- chat_editor.py: the message in the person's own editor (Ctrl+G);
+- chat_fit.py: the layout in narrow terminals (the sidebar folds, Ctrl+B brings it);
 - this module: the layout, opening and starting conversations, the input and the keys.
 
 The open conversation's state is one `OpenConversation` (app/open_conversation.py). Slash
@@ -36,6 +40,10 @@ from app.keys import with_ids
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
+from app.screens.chat_copy import CopyPart
+from app.screens.chat_editor import EditorPart
+from app.screens.chat_fit import FitPart
+from app.screens.chat_redo import RedoPart
 from app.screens.chat_tools import ToolsPart
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
@@ -50,10 +58,11 @@ T = TypeVar("T")
 PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the model picker's i and d
 
 
-class ChatScreen(ToolsPart):
+class ChatScreen(ToolsPart, RedoPart, CopyPart, EditorPart, FitPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
-        # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
+        # As in `ollama run`, while a reply arrives; else it copies a selection, as Textual's
+        # own Ctrl+C would (a binding here takes the key from the Screen's).
         Binding("ctrl+c", "stop_reply", "Stop", show=False, priority=True),
         Binding("ctrl+n", "new_conversation", "New chat", tooltip="start a new conversation"),
         Binding("ctrl+o", "focus_models", "Models", tooltip="focus the model picker (Enter picks, Esc goes back)"),
@@ -75,8 +84,10 @@ class ChatScreen(ToolsPart):
         ),
         # priority: over the input's own Ctrl+Y (redo)
         Binding(
-            "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"
+            "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (the terminal's clipboard and a local tool)"
         ),
+        Binding("ctrl+g", "open_editor", "Editor", show=False, tooltip="write the message in your editor ($VISUAL, $EDITOR)"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, tooltip="show or hide the sidebar (over the conversation when narrow)"),
         Binding("f1", "help", "Help", tooltip="this help"),
         # Tab completes a command name being typed; anywhere else it moves the focus, as usual.
         Binding("tab", "complete_command", show=False),
@@ -200,9 +211,10 @@ class ChatScreen(ToolsPart):
         if not self.current.model:
             self.notify("No model to send to: pick one with Ctrl+O or /model NAME.", severity="warning")
             return
-        prompt.clear()
         if self.current.editing is not None:
-            self._drop_from(self.current.editing)
+            self.send_edited(event.text)  # asks first when later messages would go too
+            return
+        prompt.clear()
         self.send(event.text)
 
     def _drop_from(self, first: Turn) -> None:
@@ -286,14 +298,19 @@ class ChatScreen(ToolsPart):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":
-            return self.reply_arriving
+            return self.reply_arriving or bool(self.selections)
         return True
 
     def action_stop_reply(self) -> None:
-        self.workers.cancel_group(self, "chat")
+        if self.reply_arriving:
+            self.workers.cancel_group(self, "chat")
+        else:
+            self.action_copy_text()  # the selection; with none, Ctrl+C goes on to the app
 
     def action_stop(self) -> None:
-        if self.reply_arriving:
+        if self.close_sidebar_over_chat():
+            pass
+        elif self.reply_arriving:
             self.workers.cancel_group(self, "chat")
         elif self.current.editing is not None:
             self.current.editing = None
@@ -310,14 +327,6 @@ class ChatScreen(ToolsPart):
         if turns[-1].role == "assistant":
             self._drop_from(turns[-1])
         self.start_reply(None)
-
-    def action_copy_reply(self) -> None:
-        text = self.query_one(ConversationView).last_reply_text()
-        if not text:
-            self.notify("No reply to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the last reply ({len(text)} characters).")
 
     def action_help(self) -> None:
         from app.screens.help import HelpScreen

@@ -74,7 +74,7 @@ class RepliesPart(ModelsPart, ConversationsPart):
                     model, "", options.system, options.stored_options(), tool_settings=tool_settings
                 )
             for turn in (user, reply):
-                if turn is not None:
+                if turn is not None and turn.id is None:  # a reply that goes on is stored already
                     self.store.add_turn(info.id, turn)
 
         try:
