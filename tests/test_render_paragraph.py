@@ -14,6 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from markdown_it.token import Token
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -24,6 +25,7 @@ from app.render.inline_parts import check_parser, parse_with_probe
 from app.render.inline_text import part_text
 from app.render.markdown import blocks, draw_tokens
 from app.render.markdown import parser as _parser
+from app.render.message import MessageRenderer
 from app.render.paragraph import ParagraphBlock, Row
 from app.render.wrap import Wrap
 
@@ -304,7 +306,12 @@ def test_the_wrap_equals_rich_text_wrap_and_restarts_as_a_fresh_wrap(parts: list
         assert (grown.starts, grown.ends) == (fresh.starts, fresh.ends)
         block._width = width
         rows = [block._finish(Text(text[start:end])).plain for start, end in zip(fresh.starts, fresh.ends, strict=True)]
-        assert rows == [line.plain for line in Text(text).wrap(_CONSOLE, width, justify="left", overflow="fold")]
+        try:
+            expected = [line.plain for line in Text(text).wrap(_CONSOLE, width, justify="left", overflow="fold")]
+        except (ZeroDivisionError, IndexError):  # Rich's own failure (see `_finish`): the rows need only fit
+            assert all(cell_len(row) <= width for row in rows)
+            continue
+        assert rows == expected
 
 
 @settings(max_examples=150, deadline=None)
@@ -408,3 +415,11 @@ def test_the_renderer_has_no_widget_imports() -> None:
 
 def _slice(text: str, start: int, end: int) -> str:
     return text[start:end]
+
+
+def test_a_row_rich_cannot_cut_is_drawn_as_blanks_that_fit() -> None:
+    """Rich 15 divides by zero cutting a row that opens with two zero-width joiners (width 1)."""
+    renderer = MessageRenderer()
+    renderer.update("\u200d\u200d中 and more")
+    rows = renderer.lines(1)
+    assert rows and all(sum(segment.cell_length for segment in row) == 1 for row in rows)

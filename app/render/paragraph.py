@@ -354,7 +354,10 @@ class ParagraphBlock:
         """What `Text.wrap` does to each row of a left-justified, folding paragraph."""
         width = self._width
         text.rstrip_end(width)
-        text.truncate(width, overflow="fold", pad=True)
+        try:
+            text.truncate(width, overflow="fold", pad=True)
+        except (ZeroDivisionError, IndexError):  # Rich 15 on a row that opens with two zero-width joiners
+            text.plain = " " * width  # what Rich makes of a wide character that does not fit
         text.truncate(width, overflow="fold")
         return text
 
