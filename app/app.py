@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, ClassVar
@@ -17,6 +18,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
+from app import clipboard
 from app.client import OllamaClient
 from app.config import Settings
 from app.paths import STYLES_DIR
@@ -126,6 +128,23 @@ class OllamaTui(App[None]):
     ) -> None:
         """Every toast is plain, terminal-safe text: messages quote servers, models and files."""
         super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
+
+    def copy_to_clipboard(self, text: str, what: str = "") -> None:
+        """Every copy, Textual's own (a selection, the input's) and the app's: OSC 52 to the
+        terminal, a local clipboard tool in a worker, then one toast saying what went where.
+
+        `what` names the text for that toast ("12 lines of python"); a selection is named by
+        its size.
+        """
+        super().copy_to_clipboard(text)  # OSC 52, written by the driver
+        terminal = self._driver is not None and not self.is_headless
+        self.run_worker(
+            self._report_copy(text, what or clipboard.describe(text, "selected text"), terminal), group="clipboard"
+        )
+
+    async def _report_copy(self, text: str, what: str, terminal: bool) -> None:
+        report = await clipboard.copy(text, terminal, os.environ)
+        self.notify(report.sentence(what), severity="information" if report.routes else "error")
 
     def action_help_quit(self) -> None:
         """Ctrl+C with no reply to stop and nothing selected to copy: say how to quit.

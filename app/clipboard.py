@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -54,27 +55,32 @@ def local_tool(environ: Mapping[str, str] = os.environ, platform: str = sys.plat
 async def _run(command: list[str], text: str, environ: Mapping[str, str]) -> str | None:
     """Give `text` to a clipboard tool; None when it took it, else why not."""
     name = command[0]
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            env=dict(environ),
-            start_new_session=True,  # so that a stuck tool goes with everything it started
-        )
-    except OSError as error:
-        return f"{name} could not start ({error.strerror or error})"
-    try:
-        _, error_output = await asyncio.wait_for(process.communicate(text.encode()), TOOL_SECONDS)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        await process.wait()
-        return f"{name} did not answer"
-    if process.returncode:
-        detail = error_output.decode(errors="replace").strip().splitlines()
-        return f"{name} failed" + (f" ({detail[-1][:80]})" if detail else "")
+    # Its errors go to a file, not a pipe: xclip and wl-copy leave a process behind that holds
+    # the selection, and with it any pipe they were given, so reading one to its end would wait
+    # until something else takes the clipboard.
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=errors,
+                env=dict(environ),
+                start_new_session=True,  # so that a stuck tool goes with everything it started
+            )
+        except OSError as error:
+            return f"{name} could not start ({error.strerror or error})"
+        try:
+            await asyncio.wait_for(process.communicate(text.encode()), TOOL_SECONDS)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+            return f"{name} did not answer"
+        if process.returncode:
+            errors.seek(0)
+            detail = errors.read(4096).decode(errors="replace").strip().splitlines()
+            return f"{name} failed" + (f" ({detail[-1][:80]})" if detail else "")
     return None
 
 

@@ -66,6 +66,14 @@ def configure(
     return path
 
 
+def add_secrets(secrets: Iterable[str]) -> None:
+    """Mask these too from now on (a tool server's expanded env and headers, known once it starts)."""
+    for handler in logging.getLogger(APP_LOGGER).handlers:
+        for mask in handler.filters:
+            if isinstance(mask, _Mask):
+                mask.add(secrets)
+
+
 class _PrivateFileHandler(RotatingFileHandler):
     """Every file, rotated ones too, is created 0600: the log names hosts and may hold text."""
 
@@ -80,7 +88,13 @@ class _Mask(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = tuple(secret for secret in secrets if len(secret) >= _SHORTEST_SECRET)
+        self._secrets: tuple[str, ...] = ()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        known = dict.fromkeys(self._secrets)
+        known.update(dict.fromkeys(secret for secret in secrets if len(secret) >= _SHORTEST_SECRET))
+        self._secrets = tuple(known)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:

@@ -1,5 +1,5 @@
-"""The conversation open in the chat screen: what it is, its turns and settings, the model and
-images for the next message, the message being edited. All of it in one object, so starting
+"""The conversation open in the chat screen: what it is, its turns and settings (tool settings
+too), the model and images for the next message, the message being edited. All of it in one object, so starting
 afresh (`start_fresh`) or opening a saved conversation (`open`) resets everything in one place.
 
 No widgets and no writes: the screen shows and saves what changes here.
@@ -8,14 +8,16 @@ No widgets and no writes: the screen shows and saves what changes here.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from app.chat_options import ChatOptions
 from app.conversation import ConversationInfo, Turn, TurnState
-from app.protocol import ChatRequest, ChatStats
+from app.protocol import ChatRequest, ChatStats, ToolDefinition
 from app.servers.config import LOCAL
 from app.servers.registry import join_model
 from app.store import INTERRUPTED_ERROR
+from app.tools.policy import ToolPolicy
 
 
 class OpenConversation:
@@ -27,6 +29,7 @@ class OpenConversation:
         self.info: ConversationInfo | None = None  # None until its first message is saved
         self.turns: list[Turn] = []
         self.options = self.defaults
+        self.tool_policy = ToolPolicy()  # approvals and tools turned off, kept with the conversation
         self.images: list[tuple[str, str]] = []  # (file name, base64) attached to the next message
         self.editing: Turn | None = None  # the user message being edited, replaced when sent
         self.last_stats: ChatStats | None = None  # of the last reply, for the context meter
@@ -37,6 +40,7 @@ class OpenConversation:
         self.opened += 1
         self.info, self.turns, self.editing = None, [], None
         self.options, self.images, self.last_stats = self.defaults, [], None
+        self.tool_policy = ToolPolicy()
 
     def open(self, info: ConversationInfo, turns: list[Turn]) -> None:
         """A saved conversation with its settings (its model is the screen's to choose)."""
@@ -46,6 +50,7 @@ class OpenConversation:
                 turn.state, turn.error = TurnState.INTERRUPTED, INTERRUPTED_ERROR
         self.info, self.turns = info, turns
         self.options = ChatOptions.from_stored(info.system, info.options)
+        self.tool_policy = ToolPolicy.from_json(info.tool_settings)
         last = next((turn for turn in reversed(turns) if turn.stats), None)
         self.last_stats = last.stats if last else None
 
@@ -97,9 +102,9 @@ class OpenConversation:
         del self.turns[index:]
         return dropped
 
-    def request(self, can_think: bool) -> ChatRequest:
-        """The request for a reply to the conversation so far."""
-        request = self.options.chat_request(self.model, self.turns)
+    def request(self, can_think: bool, tools: Sequence[ToolDefinition] = ()) -> ChatRequest:
+        """The request for a reply to the conversation so far, offering `tools`."""
+        request = self.options.chat_request(self.model, self.turns, tools)
         if request.think and not can_think:
             request = replace(request, think=None)  # the server refuses think on other models
         return request
@@ -107,6 +112,11 @@ class OpenConversation:
     def rename(self, title: str) -> None:
         if self.info is not None:
             self.info = replace(self.info, title=title)
+
+    def set_tool_policy(self, policy: ToolPolicy) -> None:
+        self.tool_policy = policy
+        if self.info is not None:
+            self.info = replace(self.info, tool_settings=policy.to_json())
 
     def set_options(self, options: ChatOptions) -> None:
         self.options = options

@@ -34,6 +34,7 @@ from app.config import DEFAULT_THEME
 from app.host import parse_host, split_credentials
 from app.servers.config import SERVERS_KEY, parse_servers_config
 from app.toml_lines import key_lines, line_of
+from app.tools.config import MCP_SERVERS_KEY, parse_tools_config
 
 T = TypeVar("T")
 MAX_SKIPPED_LINES = 5  # past that the file is more broken than a slip: it is ignored whole
@@ -64,10 +65,8 @@ def register(section: Section) -> None:
 
 
 # Registration point for the parts of the file other modules own. A feature that reads one
-# gives its parser here, e.g. `register(Section("mcp_servers", (...), parse_tools_config))`
-# with `from app.tools.config import parse_tools_config`; its settings are then
-# `ConfigFile.section("mcp_servers", ToolsConfig)`.
-register(Section("mcp_servers", ("max_tool_rounds", "tool_timeout")))  # tools: app/tools/config.py
+# gives its parser here; its settings are then, e.g., `ConfigFile.section("mcp_servers", ToolsConfig)`.
+register(Section(MCP_SERVERS_KEY, ("max_tool_rounds", "tool_timeout"), parse_tools_config))  # app/tools/config.py
 register(Section(SERVERS_KEY, (), parse_servers_config))  # several servers, [servers.NAME]: app/servers/config.py
 
 

@@ -9,20 +9,21 @@ into messages; tests record them).
   visible.
 - Stop is cancellation: what already arrived is reported, then that the reply was stopped,
   and leaving the stream closes it so the server stops generating.
+- Tool calls come whole (one line may hold several); they are reported with the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import monotonic
 from typing import Protocol
 
 from app.client import OllamaError, OllamaUnreachable
 from app.config import FLUSH_SECONDS, IDLE_NOTE_SECONDS
 from app.conversation import Turn, TurnState
-from app.protocol import ChatRequest, ChatStats
+from app.protocol import ChatRequest, ChatStats, ToolCall
 from app.servers.base import ModelServer
 
 
@@ -34,6 +35,7 @@ class ReplyOutcome:
     error: str = ""
     stopped: bool = False
     unreachable: bool = False  # the failure was that the server could not be reached
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for, in order
 
 
 class ReplyListener(Protocol):
@@ -63,12 +65,15 @@ async def stream_reply(
     batcher = _Batcher(listener, flush_seconds)
     notes = asyncio.create_task(batcher.note_silence())
     outcome = ReplyOutcome(stopped=True)
+    calls: list[ToolCall] = []
     try:
         if before is not None:
             await before()
         async for batch in client.chat_batches(request):
             for chunk in batch:
                 batcher.add(chunk.content, chunk.thinking)
+                if chunk.tool_calls:
+                    calls.extend(chunk.tool_calls)
                 if chunk.done:
                     outcome = ReplyOutcome(stats=chunk.stats)
             batcher.arrived()
@@ -77,12 +82,15 @@ async def stream_reply(
     finally:  # on Stop (cancellation) too: keep what arrived, then say how it ended
         notes.cancel()
         batcher.flush()
-        listener.reply_ended(outcome)
+        listener.reply_ended(replace(outcome, tool_calls=tuple(calls)) if calls else outcome)
 
 
 def finish(turn: Turn, outcome: ReplyOutcome) -> None:
-    """Give a reply its final state, error and statistics from how it ended."""
+    """Give a reply its final state, error, statistics and tool calls from how it ended."""
     turn.activity = ""
+    # Only a whole reply asks for tools: one that was stopped or broke off runs nothing, and its
+    # history then holds no call without an answer.
+    turn.tool_calls = outcome.tool_calls if not (outcome.error or outcome.stopped) else ()
     if outcome.error:
         turn.state = TurnState.INTERRUPTED if turn.content else TurnState.ERROR
         turn.error = outcome.error

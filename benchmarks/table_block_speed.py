@@ -16,10 +16,9 @@ from collections.abc import Callable
 from rich.segment import Segment
 
 from app.render.console import CONSOLE as _CONSOLE
-from app.render.console import blank_row
-from app.render.markdown import blocks, draw_tokens
 from app.render.markdown import parser as _parser
 from app.render.table import Row, TableBlock
+from benchmarks.rich_whole import WholeRenderer as MessageRenderer
 from benchmarks.stats import median
 
 WIDTH = 120
@@ -45,24 +44,8 @@ def _block_screen(block: TableBlock) -> list[Row]:
     return block.rows(height - SCREEN, height, WIDTH)
 
 
-class MessageRenderer:
-    """Rich drawing the whole text at each update: the whole-table renderer compared with."""
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def update(self, text: str) -> None:
-        self.text = text
-
-
 def _renderer_screen(renderer: MessageRenderer) -> list[Row]:
-    rows: list[Row] = []
-    for found in blocks(renderer.text):
-        drawn = draw_tokens(found.tokens, WIDTH)
-        if drawn and rows:
-            rows.append(blank_row(WIDTH))
-        rows.extend(drawn)
-    return rows[-SCREEN:]
+    return renderer.lines(WIDTH)[-SCREEN:]
 
 
 def _timed(step: Callable[[], object], runs: int) -> float:

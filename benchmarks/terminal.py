@@ -29,7 +29,11 @@ QUIT = b"\x11"  # Ctrl+Q
 
 def terminal_env() -> dict[str, str]:
     """The environment of a plain modern terminal, without Textual's developer switches."""
+    # COLUMNS and LINES would override the pty's size: readline (loaded by pytest, say) sets
+    # them in the C environment, which a child process inherits.
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEXTUAL")}
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
     env.update(TERM="xterm-256color", COLORTERM="truecolor")
     env.setdefault("LANG", "C.UTF-8")
     return env

@@ -94,3 +94,14 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
 
     pilot.app.post_message(events.Paste(text))  # as the driver does; the app forwards it
     await pilot.pause()
+
+
+async def command(pilot: Pilot[None], line: str) -> None:
+    """Type a line into the input and send it (a /command, as a person would)."""
+    await type_text(pilot, line)
+    await pilot.press("enter")
+
+
+def toasts(app: App[Any]) -> list[str]:
+    """The notifications' texts, oldest first (Textual keeps them in a private collection)."""
+    return [notification.message for notification in app._notifications]

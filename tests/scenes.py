@@ -8,12 +8,13 @@ rsvg-convert is installed).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +22,24 @@ import httpx
 from textual import events
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ollama_server import ChatScript, FakeOllama, make_model
+from ollama_server import ChatScript, FakeOllama, make_model, tool_call
 
 from app.app import OllamaTui, make_app
 from app.chat_options import ChatOptions, apply_set
 from app.client import OllamaClient
 from app.commands import models as model_commands
 from app.config import DEFAULT_HOST, Settings
-from app.conversation import ConversationInfo, Turn, TurnState
-from app.protocol import ChatStats
+from app.conversation import ConversationInfo, ToolStatus, Turn, TurnState
+from app.protocol import ChatStats, ToolCall
 from app.screens.chat import ChatScreen
 from app.screens.pull import PullScreen, PullSnapshot
 from app.screens.settings import SettingsScreen
 from app.servers.config import ServerConfig
+from app.settings_file import ConfigFile
+from app.settings_file import load as load_config
 from app.store import Store
+from app.tools.servers import ServerState
+from app.widgets.conversation_view import ConversationView
 from app.widgets.prompt_input import PromptInput
 
 SIZE = (110, 34)
@@ -109,6 +114,7 @@ def seed(data_dir: Path) -> int:
 class Scene:
     app: OllamaTui
     run_before: RunBefore
+    size: tuple[int, int] = SIZE  # the terminal's columns and rows
     servers: list[FakeOllama] = field(default_factory=list)  # more than the one given: stopped by close()
 
     def close(self) -> None:
@@ -168,6 +174,30 @@ def seeded_conversation(server: FakeOllama, data_dir: Path, **settings: Any) -> 
         )
 
     return Scene(build(server, data_dir, session_id=session, **settings), run_before)
+
+
+def narrow(server: FakeOllama, data_dir: Path) -> Scene:
+    """The conversation in a 60×20 terminal: the sidebar folded away, the conversation, the
+    input and the status line (model, connection, context) across the whole width."""
+    return replace(seeded_conversation(server, data_dir), size=(60, 20))
+
+
+def eighty(server: FakeOllama, data_dir: Path) -> Scene:
+    """The conversation in an 80×24 terminal, the sidebar folded away."""
+    return replace(seeded_conversation(server, data_dir), size=(80, 24))
+
+
+def sidebar_over(server: FakeOllama, data_dir: Path) -> Scene:
+    """80×24 after Ctrl+B: the sidebar (models, conversations, the list focused) over the
+    left of the conversation, which keeps its width beneath it."""
+    scene = seeded_conversation(server, data_dir)
+
+    async def run_before(pilot) -> None:
+        await scene.run_before(pilot)
+        await pilot.press("ctrl+b")
+        await settle(pilot, lambda: pilot.app.query_one("#sidebar").display)
+
+    return Scene(scene.app, run_before, size=(80, 24))
 
 
 def arriving(server: FakeOllama, data_dir: Path, question: str, reply: str, upto: str) -> Scene:
@@ -289,6 +319,92 @@ def settings(server: FakeOllama, data_dir: Path) -> Scene:
     return Scene(build(server, data_dir), run_before)
 
 
+NOTES_SERVER = Path(__file__).parent / "mcp_servers" / "notes_server.py"
+TODO = "# Todo\n\n- [ ] Call the dentist about the 14th\n- [ ] Renew passport\n- [x] Fix the bike light"
+LIST_CALL = ToolCall("notes__list_notes", {"folder": "~/notes"}, "call_list", 0)
+READ_CALL = ToolCall("notes__read_note", {"path": "~/notes/todo.md"}, "call_read", 1)
+TODO_REPLY = """\
+Your todo list has two open items:
+
+- **Call the dentist** about the 14th
+- **Renew your passport**
+
+The bike light is done."""
+
+
+def with_notes_server(data_dir: Path) -> ConfigFile:
+    """A config file naming the notes MCP server (tests/mcp_servers/notes_server.py)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "config.toml"
+    path.write_text(
+        f"[mcp_servers.notes]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(NOTES_SERVER))}]\n",
+        encoding="utf-8",
+    )
+    return load_config(path)
+
+
+def tools_running(screen: ChatScreen) -> bool:
+    return screen.tool_servers.status("notes").state is ServerState.RUNNING
+
+
+def tool_result(call: ToolCall, text: str, seconds: float) -> Turn:
+    return Turn(
+        "tool",
+        text,
+        tool_name=call.name,
+        tool_call_id=call.id,
+        tool_status=ToolStatus.OK,
+        duration=seconds,
+        created_at=DAY,
+    )
+
+
+def tool_calls(server: FakeOllama, data_dir: Path) -> Scene:
+    """A reply that called two tools of the notes server: each call is a block with the bar in
+    the secondary colour. The first is folded to one line (server › tool, the arguments in
+    short, done · time · size at the right); the second is unfolded below it: its arguments as
+    JSON, then the result as plain text. The answer that used them follows; the status line
+    says `tools 3`."""
+    with Store.open(data_dir) as store:
+        session = store.import_conversation(
+            ConversationInfo(0, "Todo list", DAY, DAY, "llama3.2:latest"),
+            [
+                Turn("user", "What's on my todo list?", created_at=DAY),
+                Turn("assistant", "", model="llama3.2:latest", tool_calls=(LIST_CALL, READ_CALL), created_at=DAY),
+                tool_result(LIST_CALL, "todo.md\nshopping.md\nideas/garden.md", 0.04),
+                tool_result(READ_CALL, TODO, 0.02),
+                Turn("assistant", TODO_REPLY, model="llama3.2:latest", stats=stats(38), created_at=DAY),
+            ],
+        )
+
+    async def run_before(pilot) -> None:
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models and screen.turns and tools_running(screen))
+        assert pilot.app.query_one(ConversationView).toggle_tool(screen.turns[3])
+        await settle(pilot, lambda: True)
+
+    return Scene(build(server, data_dir, session_id=session, config=with_notes_server(data_dir)), run_before)
+
+
+def tool_approval(server: FakeOllama, data_dir: Path) -> Scene:
+    """The model asks to call a tool: the call is unfolded in the conversation with its
+    arguments, status `asking`, and the question above the input says what is asked and the
+    keys: Enter/y once, a always in this conversation, n no, Esc stops. The footer lists them
+    too."""
+    search = tool_call("notes__search_notes", {"query": "garden", "limit": 5})
+    server.enqueue(ChatScript(tokens=["I'll", " search", " your", " notes."], tool_calls=(search,)))
+
+    async def run_before(pilot) -> None:
+        screen = chat_screen(pilot)
+        await settle(pilot, lambda: screen.models and tools_running(screen))
+        pilot.app.post_message(events.Paste("Find my notes about the garden"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.turns and screen.turns[-1].activity == "asking")
+
+    return Scene(build(server, data_dir, config=with_notes_server(data_dir)), run_before)
+
+
 CLUSTER_KEY = "sk-scene-1f3a"
 CLUSTER_REPLY = (
     "Lima sits on the coast, so its climate is mild and dry: about 19 °C all year, and it almost never rains."
@@ -330,7 +446,7 @@ def several_servers(server: FakeOllama, data_dir: Path) -> Scene:
             ),
         )
 
-    return Scene(build(server, data_dir, session_id=session, servers=servers), run_before, [cluster])
+    return Scene(build(server, data_dir, session_id=session, servers=servers), run_before, servers=[cluster])
 
 
 SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
@@ -345,6 +461,11 @@ SCENES: dict[str, Callable[[FakeOllama, Path], Scene]] = {
     "model-details": model_details,
     "settings": settings,
     "servers": several_servers,
+    "tool-calls": tool_calls,
+    "tool-approval": tool_approval,
+    "narrow": narrow,
+    "80x24": eighty,
+    "sidebar-over": sidebar_over,
 }
 
 
@@ -357,7 +478,7 @@ def main(folder: Path) -> None:
         with FakeOllama() as server, tempfile.TemporaryDirectory() as data:
             scene = make(server, Path(data))
             try:
-                svg = take_svg_screenshot(app=scene.app, terminal_size=SIZE, run_before=scene.run_before)
+                svg = take_svg_screenshot(app=scene.app, terminal_size=scene.size, run_before=scene.run_before)
             finally:
                 scene.close()
         (folder / f"{name}.svg").write_text(svg, encoding="utf-8")

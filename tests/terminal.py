@@ -50,6 +50,11 @@ class Terminal:
             raw = bytes(self._output)
         return _ESCAPES.sub(b"", raw).decode("utf-8", "replace")
 
+    def raw(self) -> bytes:
+        """Everything written so far, escape sequences and all."""
+        with self._lock:
+            return bytes(self._output)
+
     def wait_for(self, words: str, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while words not in self.text():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import stat
 from pathlib import Path
 
@@ -68,3 +70,17 @@ def test_no_display_means_no_tool(tmp_path: Path) -> None:
         "clipboard",
     ]
     assert os.environ.get("PATH")  # the real environment is left alone
+
+
+async def test_a_tool_that_stays_behind_holding_the_selection_is_not_waited_for(tmp_path: Path) -> None:
+    """xclip and wl-copy fork a process that keeps the selection and the descriptors they were
+    given; the copy is done when the tool itself exits."""
+    tool(tmp_path, "xclip", f'cat > "{tmp_path}/got"; sleep 30 & echo $! > "{tmp_path}/held"')
+    try:
+        report = await clipboard.copy("kept", terminal=False, environ=environ(tmp_path, DISPLAY=":0"))
+        assert report.routes == ("xclip",), report.problems
+        assert (tmp_path / "got").read_text() == "kept"
+        os.kill(int((tmp_path / "held").read_text()), 0)  # still there, holding the selection
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((tmp_path / "held").read_text()), signal.SIGKILL)

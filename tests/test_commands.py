@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from ollama_server import FakeOllama
 
 from app.app import OllamaTui
-from app.commands import basics, conversation, files, models, settings
+from app.commands import basics, conversation, copying, files, models, settings, tools
 from app.commands.table import COMMANDS, complete, hint, parse
 from app.screens.chat import ChatScreen
 from app.screens.help import HelpScreen, help_text
@@ -20,7 +20,7 @@ from app.screens.search import SearchScreen
 from app.widgets.prompt_input import PromptInput
 
 MakeTui = Callable[..., OllamaTui]
-AREAS: tuple[ModuleType, ...] = (basics, conversation, files, models, settings)
+AREAS: tuple[ModuleType, ...] = (basics, conversation, copying, files, models, settings, tools)
 
 
 def handlers(module: ModuleType) -> set[Callable[..., None]]:

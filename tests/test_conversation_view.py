@@ -465,3 +465,49 @@ async def test_a_long_reply_reads_the_same_page_by_page_as_drawn_whole() -> None
             await settled(pilot)
             window()
         assert body[-1] in shown(view)
+
+
+async def test_an_opened_conversation_ends_at_the_bottom_when_estimates_were_too_high() -> None:
+    """Parts of a long reply above the screen are guessed too high until drawn (a paragraph's
+    lines are joined on screen, a table's rows are counted from its text): when the page above
+    is drawn the reply gets shorter, and its end must still sit on the last rows (the turn's
+    own blank separator), not above more blank rows."""
+    from benchmarks.corpus import shape_reply
+
+    reply = shape_reply("mixed", 0.1).text
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.set_turns([Turn("user", "Tell me"), Turn("assistant", reply, model="m")])
+        await settled(pilot)
+        rows = shown(view)
+        while rows and not rows[-1].strip("▎ "):
+            rows.pop()
+        assert len(rows) >= view.size.height - 1, shown(view)[-5:]
+
+
+async def test_the_statistics_note_never_shows_under_a_half_drawn_end() -> None:
+    """A fast reply's last update brings several sections and its end at once: the frame that
+    first shows the "tokens · tok/s" note must already show the text above it whole."""
+    parts = [
+        f"## Part {number}\n\nSome text for part {number}, long enough to wrap once or twice " * 3
+        for number in range(12)
+    ]
+    async with Host().run_test(size=SIZE) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        reply = Turn("assistant", parts[0], model="m", state=TurnState.STREAMING)
+        view.set_turns([Turn("user", "Go"), reply])
+        await settled(pilot)
+        reply.content = "\n\n".join(parts)
+        reply.state, reply.stats = TurnState.COMPLETE, ChatStats(eval_count=900, eval_duration=1_000_000_000)
+        view.update_turn(reply)  # no pause: what the next frame would draw is what is there now
+        rows = shown(view)
+        notes = [row for row, line in enumerate(rows) if "900 tokens" in line]
+        assert notes, rows
+        whole = MessageRenderer()
+        whole.update(reply.content)
+        body = [
+            (turn_lines.BAR + "".join(segment.text for segment in line)).rstrip()
+            for line in whole.lines(turn_lines.content_width(view._width))
+        ]
+        above = rows[: notes[0]]
+        assert above == body[-len(above) :]

@@ -94,3 +94,13 @@ def test_alt_enter_sent_as_esc_then_enter_sends(terminal: Terminal, ollama: Fake
     test fails, Alt+Enter has started to work there and the footer, help and README may say so."""
     terminal.type("ab" + ALT_ENTER_LEGACY)
     assert wait_sent(ollama, 1) == ["ab"]
+
+
+def test_up_then_enter_typed_fast_sends_the_last_message_again(terminal: Terminal, ollama: FakeOllama) -> None:
+    """Up in the empty input brings the last message back at once: an Enter in the same burst
+    of keys sends it (it used to arrive before the message did, and send nothing)."""
+    terminal.type("the same question" + ENTER)
+    assert wait_sent(ollama, 1) == ["the same question"]
+    terminal.wait_for("tok/s")
+    terminal.type("\x1b[A" + ENTER)  # Up, as a terminal sends it, and Enter, in one write
+    assert wait_sent(ollama, 2) == ["the same question", "the same question"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 from app.chat_options import ChatOptions, apply_set
 from app.conversation import ConversationInfo, Turn, TurnState
 from app.open_conversation import OpenConversation
-from app.protocol import ChatStats
+from app.protocol import ChatStats, ToolDefinition
 from app.store import INTERRUPTED_ERROR
+from app.tools.policy import ToolPolicy
 
 SAVED = ConversationInfo(7, "Peru", 1.0, 2.0, "qwen3:4b", system="Be brief.", options=(("temperature", 0.2),))
 
@@ -83,6 +85,23 @@ def test_renames_and_settings_follow_the_saved_conversation() -> None:
     fresh.rename("Nothing saved")
     fresh.set_options(options)
     assert fresh.info is None and fresh.options is options
+
+
+def test_tool_settings_come_with_the_conversation_and_go_with_it() -> None:
+    current = busy()
+    saved = replace(SAVED, tool_settings='{"always":["files__read"],"disabled_servers":["web"]}')
+    current.open(saved, [Turn("user", "Hi")])
+    assert current.tool_policy == ToolPolicy(always=frozenset({"files__read"}), disabled_servers=frozenset({"web"}))
+    policy = current.tool_policy.with_tool("files__write", False)
+    current.set_tool_policy(policy)
+    assert current.tool_policy is policy and current.info is not None
+    assert ToolPolicy.from_json(current.info.tool_settings) == policy  # what the screen saves
+    current.start_fresh()
+    assert current.tool_policy == ToolPolicy()
+    definition = ToolDefinition("files__read", "Read a file.", {"type": "object"})
+    current.turns.append(Turn("user", "Read a.md"))
+    assert current.request(can_think=True, tools=[definition]).tools == (definition,)
+    assert current.request(can_think=True).tools == ()
 
 
 def test_the_state_the_catalog_and_the_streaming_need_no_ui() -> None:

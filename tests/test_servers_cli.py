@@ -53,7 +53,12 @@ class Run:
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=60, env=self.env, stdin=subprocess.DEVNULL
+            [sys.executable, "-m", "app", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
         )
         assert "Traceback" not in result.stdout + result.stderr
         return result
@@ -107,13 +112,56 @@ def test_the_options_work_in_either_order_for_real(
     data = tmp_path / "data"
     dead = "http://127.0.0.1:9"
     for args in (
-        ["--host", ollama.url, "--config", str(run.config), "--server", "gpu", "--data-dir", str(data), "--debug", "ask", "--save", "hi"],
-        ["ask", "--host", ollama.url, "--config", str(run.config), "--server", "gpu", "--data-dir", str(data), "--debug", "--save", "hi"],
-        ["--host", dead, "ask", "--save", "hi", "--host", ollama.url, "--config", str(run.config), "--server", "gpu", "--data-dir", str(data), "--debug"],
+        [
+            "--host",
+            ollama.url,
+            "--config",
+            str(run.config),
+            "--server",
+            "gpu",
+            "--data-dir",
+            str(data),
+            "--debug",
+            "ask",
+            "--save",
+            "hi",
+        ],
+        [
+            "ask",
+            "--host",
+            ollama.url,
+            "--config",
+            str(run.config),
+            "--server",
+            "gpu",
+            "--data-dir",
+            str(data),
+            "--debug",
+            "--save",
+            "hi",
+        ],
+        [
+            "--host",
+            dead,
+            "ask",
+            "--save",
+            "hi",
+            "--host",
+            ollama.url,
+            "--config",
+            str(run.config),
+            "--server",
+            "gpu",
+            "--data-dir",
+            str(data),
+            "--debug",
+        ],
     ):
         result = run(*args)
         assert (result.returncode, result.stdout) == (0, DEFAULT_REPLY + "\n"), result.stderr
-    assert [body["model"] for body in gpu.bodies("/api/generate")] == ["llama3.1:70b"] * 3  # --server gpu, from the file
+    assert [body["model"] for body in gpu.bodies("/api/generate")] == [
+        "llama3.1:70b"
+    ] * 3  # --server gpu, from the file
     with Store.open(data) as store:
         saved = store.conversations()
         assert [info.model for info in saved] == ["llama3.1:70b@gpu"] * 3
@@ -174,7 +222,10 @@ def test_ps_skips_what_cannot_say_and_refuses_it_when_named(
     assert header.split()[-1] == "SERVER" and row.split()[0] == "llama3.1:70b" and row.split()[-1] == "gpu"
     result = run("--host", ollama.url, "--config", str(run.config), "ps", "--server", "cluster")
     assert (result.returncode, result.stdout) == (1, "")
-    assert 'The server "cluster" cannot list the models it has loaded: OpenAI-compatible servers have no such call.' in result.stderr
+    assert (
+        'The server "cluster" cannot list the models it has loaded: OpenAI-compatible servers have no such call.'
+        in result.stderr
+    )
 
 
 def test_ask_goes_to_the_server_named(ollama: FakeOllama, gpu: FakeOllama, cluster: FakeOllama, tmp_path: Path) -> None:

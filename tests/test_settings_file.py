@@ -16,6 +16,7 @@ from app.chat_options import ChatOptions
 from app.servers.config import ServerConfig
 from app.settings_file import ConfigFile, Section, load
 from app.toml_lines import key_lines
+from app.tools.config import ToolsConfig, ToolServerConfig
 
 FULL = """\
 # my settings
@@ -185,7 +186,7 @@ def test_a_file_that_is_not_text_or_not_readable(tmp_path: Path) -> None:
         assert "cannot be read (Permission denied)" in messages(load(path))[0]
 
 
-def test_later_sections_are_accepted_now(tmp_path: Path) -> None:
+def test_the_tools_and_servers_sections_are_read(tmp_path: Path) -> None:
     text = (
         "max_tool_rounds = 4\ntool_timeout = 30\n"
         '[mcp_servers.files]\ncommand = "mcp-files"\n'
@@ -193,8 +194,18 @@ def test_later_sections_are_accepted_now(tmp_path: Path) -> None:
     )
     config = load(write(tmp_path, text))
     assert config.problems == ()
-    # [servers] is read by app/servers/config.py; a section with no parser yet is accepted as it is
-    assert config.sections == (("servers", (ServerConfig("lab", "ollama", "http://lab:11434"),)),)
+    tools = config.section("mcp_servers", ToolsConfig)  # read by app/tools/config.py
+    assert tools == ToolsConfig((ToolServerConfig("files", command="mcp-files"),), 4, 30.0)
+    servers = config.section("servers", tuple)  # read by app/servers/config.py
+    assert servers == (ServerConfig("lab", "ollama", "http://lab:11434"),)
+    assert [table for table, _ in config.sections] == ["mcp_servers", "servers"]
+
+
+def test_a_problem_of_the_tools_section_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, 'model = "a"\n\n[mcp_servers.files]\ncommand = "x"\nargs = "notes"\n')
+    config = load(path)
+    assert messages(config) == [f"{path}:5: mcp_servers.files.args must be a list of strings."]
+    assert config.section("mcp_servers", ToolsConfig) == ToolsConfig()  # the server is left out
 
 
 def test_a_registered_section_gets_the_document_and_its_problems_the_file(

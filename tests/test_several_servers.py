@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from app.servers.config import ServerConfig
 from app.store import DB_NAME
 from app.widgets.conversation_view import ConversationView
 from app.widgets.model_picker import ModelPicker
+from app.widgets.prompt_input import PromptInput
 
 KEY = "sk-cluster-5e9d7c1a0b"
 SIZE = (110, 50)  # tall enough for every server's heading
@@ -103,6 +105,15 @@ def notes(app: OllamaTui) -> list[str]:
     return [note.message for note in app._notifications]
 
 
+def noted(app: OllamaTui, words: str, whole: bool = False) -> Callable[[], bool]:
+    """Whether a notification says `words` (or is exactly that, `whole`)."""
+    return lambda: any(note == words if whole else words in note for note in notes(app))
+
+
+def at_address(screen: ChatScreen, address: str) -> bool:
+    return screen.current.address == address
+
+
 def status_text(app: OllamaTui) -> str:
     return str(app.query_one("#status").render())
 
@@ -114,6 +125,7 @@ def listed(app: OllamaTui, *names: str) -> Callable[[], bool]:
 
 
 async def send(pilot: Pilot[None], text: str) -> None:
+    pilot.app.query_one(PromptInput).focus()
     await type_text(pilot, text)
     await pilot.press("enter")
 
@@ -184,9 +196,11 @@ async def test_the_picker_groups_each_servers_models_under_its_state(
                 ("empty", "lists no models; it serves the models it was started with"),
                 ("html", "sent a response this app cannot read"),
             ]:
-                picker.highlighted = next(i for i in range(picker.option_count) if picker.get_option_at_index(i).id == f"@{name}")
+                picker.highlighted = next(
+                    i for i in range(picker.option_count) if picker.get_option_at_index(i).id == f"@{name}"
+                )
                 await pilot.press("enter")
-                await wait_until(pilot, lambda words=words: any(words in note for note in notes(app)))
+                await wait_until(pilot, noted(app, words))
             assert not any("ollama serve" in note for note in notes(app))  # that is local's advice only
 
             slow.listing_gate.set()
@@ -241,7 +255,13 @@ async def test_switching_server_mid_conversation_sends_the_whole_history_and_lab
         await send(pilot, "and the big one?")
         await wait_until(pilot, replied(screen, 3))
         (to_gpu,) = gpu.bodies("/api/chat")
-        assert [m["content"] for m in to_gpu["messages"]] == ["hi", DEFAULT_REPLY, "and you?", "Hello from vLLM.", "and the big one?"]
+        assert [m["content"] for m in to_gpu["messages"]] == [
+            "hi",
+            DEFAULT_REPLY,
+            "and you?",
+            "Hello from vLLM.",
+            "and the big one?",
+        ]
         conversation = screen.conversation
         assert conversation is not None
         await wait_until(pilot, lambda: [t.state for t in app.store.turns(conversation.id)] == [TurnState.COMPLETE] * 6)
@@ -265,7 +285,11 @@ async def test_switching_server_mid_conversation_sends_the_whole_history_and_lab
         ("llama3.1:70b", "gpu"),
     ]
     markdown = (tmp_path / "out.md").read_text()
-    for heading in ("### qwen3:4b@local (assistant)", f"### {CLUSTER_MODEL}@cluster (assistant)", "### llama3.1:70b@gpu (assistant)"):
+    for heading in (
+        "### qwen3:4b@local (assistant)",
+        f"### {CLUSTER_MODEL}@cluster (assistant)",
+        "### llama3.1:70b@gpu (assistant)",
+    ):
         assert heading in markdown
 
     # Reopened: each reply's header still names its model and server, and the next message
@@ -293,7 +317,7 @@ async def test_model_flag_and_server_flag_name_the_first_server(
         app = make_tui(servers=two(gpu, cluster), **settings)
         async with app.run_test(size=SIZE) as pilot:
             screen = chat(app)
-            await wait_until(pilot, lambda: screen.current.address == address)
+            await wait_until(pilot, partial(at_address, screen, address))
             await send(pilot, "hello")
             await wait_until(pilot, replied(screen, 1))
             assert screen.turns[-1].state == TurnState.COMPLETE and screen.turns[-1].server == address.split("@")[1]
@@ -326,18 +350,32 @@ async def test_pull_delete_show_and_ps_act_on_the_models_server_or_say_it_cannot
         screen = chat(app)
         await wait_until(pilot, listed(app, "local", "gpu", "cluster"))
         for command, sentence in [
-            ("/pull gemma3:1b", 'The server "cluster" cannot download models: OpenAI-compatible servers have no such call.'),
-            (f"/rm {CLUSTER_MODEL}", 'The server "cluster" cannot delete models: OpenAI-compatible servers have no such call.'),
-            ("/info", 'The server "cluster" cannot describe a model (capabilities, template, license): OpenAI-compatible servers have no such call.'),
-            ("/ps", 'The server "cluster" cannot list the models it has loaded: OpenAI-compatible servers have no such call.'),
+            (
+                "/pull gemma3:1b",
+                'The server "cluster" cannot download models: OpenAI-compatible servers have no such call.',
+            ),
+            (
+                f"/rm {CLUSTER_MODEL}",
+                'The server "cluster" cannot delete models: OpenAI-compatible servers have no such call.',
+            ),
+            (
+                "/info",
+                'The server "cluster" cannot describe a model (capabilities, template, license): OpenAI-compatible servers have no such call.',
+            ),
+            (
+                "/ps",
+                'The server "cluster" cannot list the models it has loaded: OpenAI-compatible servers have no such call.',
+            ),
         ]:
             await send(pilot, command)
-            await wait_until(pilot, lambda sentence=sentence: sentence in notes(app))
+            await wait_until(pilot, noted(app, sentence, whole=True))
             assert app.screen is screen  # no dialog opened
         # The picker's P on a model of cluster says the same.
         picker = app.query_one(ModelPicker)
         picker.focus()
-        picker.highlighted = next(i for i in range(picker.option_count) if picker.get_option_at_index(i).id == f"{CLUSTER_MODEL}@cluster")
+        picker.highlighted = next(
+            i for i in range(picker.option_count) if picker.get_option_at_index(i).id == f"{CLUSTER_MODEL}@cluster"
+        )
         app._notifications.clear()
         await pilot.press("p")
         await wait_until(pilot, lambda: any("cannot download models" in note for note in notes(app)))

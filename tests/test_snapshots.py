@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from ollama_server import FakeOllama
-from scenes import SCENES, SIZE
+from scenes import SCENES
 
 
 @pytest.mark.parametrize("name", list(SCENES))
@@ -18,6 +18,6 @@ def test_main_views(name: str, snap_compare, tmp_path: Path) -> None:
     with FakeOllama() as server:
         scene = SCENES[name](server, tmp_path)
         try:
-            assert snap_compare(scene.app, terminal_size=SIZE, run_before=scene.run_before), SCENES[name].__doc__
+            assert snap_compare(scene.app, terminal_size=scene.size, run_before=scene.run_before), SCENES[name].__doc__
         finally:
             scene.close()

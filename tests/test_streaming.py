@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
-from ollama_server import RUNNER_STOPPED, ChatScript, FakeOllama
+from ollama_server import RUNNER_STOPPED, ChatScript, FakeOllama, tool_call
 
 from app.client import OllamaClient, StreamInterrupted
 from app.config import FLUSH_SECONDS
@@ -187,3 +187,28 @@ def test_how_a_reply_ended_becomes_its_state() -> None:
     assert ended("Part", ReplyOutcome(error="It broke.")).state == TurnState.INTERRUPTED
     failed = ended("", ReplyOutcome(error="It broke."))
     assert (failed.state, failed.error) == (TurnState.ERROR, "It broke.")
+
+
+@pytest.mark.parametrize("apart", [False, True])
+async def test_tool_calls_are_reported_with_the_end_and_kept_on_the_reply(
+    ollama: FakeOllama, client: OllamaClient, apart: bool
+) -> None:
+    calls = (tool_call("files__read", {"path": "a.md"}), tool_call("files__list", {}, index=1))
+    ollama.enqueue(ChatScript(tokens=["Let me look."], tool_calls=calls, tool_calls_apart=apart))
+    recorder = Recorder()
+    await stream_reply(client, QUESTION, recorder)
+    outcome = recorder.outcome()
+    assert [(call.name, call.arguments, call.index) for call in outcome.tool_calls] == [
+        ("files__read", {"path": "a.md"}, 0),
+        ("files__list", {}, 1),
+    ]
+    turn = Turn("assistant", recorder.content(), state=TurnState.STREAMING)
+    finish(turn, outcome)
+    assert turn.state is TurnState.COMPLETE and turn.tool_calls == outcome.tool_calls
+
+
+async def test_a_reply_without_calls_ends_with_none(ollama: FakeOllama, client: OllamaClient) -> None:
+    ollama.enqueue(ChatScript(tokens=["Just words."]))
+    recorder = Recorder()
+    await stream_reply(client, QUESTION, recorder)
+    assert recorder.outcome().tool_calls == ()

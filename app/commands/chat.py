@@ -13,11 +13,14 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from app.chat_options import ChatOptions
-from app.conversation import ConversationInfo
+from app.conversation import ConversationInfo, Turn
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
+from app.render.sections import CodeText
 from app.servers.base import ModelServer
 from app.servers.registry import Servers
+from app.tools.policy import ToolPolicy
+from app.tools.servers import ToolServers
 
 T = TypeVar("T")
 
@@ -41,6 +44,10 @@ class Chat(Protocol):
 
     @property
     def reply_arriving(self) -> bool: ...
+
+    @property
+    def tool_servers(self) -> ToolServers:
+        """The MCP servers of the config file and their tools."""
 
     def notify(
         self,
@@ -83,6 +90,9 @@ class Chat(Protocol):
     def rename_conversation(self, conversation_id: int, title: str) -> None: ...
     def delete_conversation(self, conversation_id: int) -> None: ...
     def apply_options(self, options: ChatOptions | None) -> None: ...
+    def set_tool_policy(self, policy: ToolPolicy | None) -> None:
+        """This conversation's tool settings (servers and tools on or off, approvals)."""
+
     def select_model(self, name: str, announce: bool = True) -> None:
         """Use `name` (an address: `model@server`, or a local model's name) from the next
         message on."""
@@ -100,5 +110,20 @@ class Chat(Protocol):
 
     def delete_model(self, model: str) -> None:
         """Ask, then delete `model` (an address) from its server."""
+
+    # Taking text out (app/screens/chat_copy.py) and going on (chat_redo.py)
+    def last_reply(self) -> Turn | None: ...
+    def code_blocks(self, turn: Turn) -> list[CodeText]:
+        """The fenced code blocks of `turn`, in order (people number them from 1)."""
+
+    def copy_code(self, turn: Turn, number: int) -> None:
+        """Copy code block `number` of `turn`; 0: the only one, or one chosen in a dialog."""
+
+    def copy_conversation(self) -> None: ...
+    def save_code(self, target: str, number: int | None) -> None:
+        """Write the last reply's code block `number` (None: the last) into the file `target`."""
+
+    def continue_reply(self) -> None:
+        """Let the last reply, stopped or cut off, go on."""
 
     def quit(self) -> None: ...

@@ -1,5 +1,5 @@
 """Commands on the open conversation: start afresh, ask again, edit, rename, delete, search,
-copy, fold the thinking. The conversation list's R and D keys use the same rename and delete."""
+fold the thinking. The conversation list's R and D keys use the same rename and delete."""
 
 from __future__ import annotations
 
@@ -76,10 +76,6 @@ async def ask_delete(chat: Chat, conversation_id: int) -> None:
 
 def search(chat: Chat, query: str) -> None:
     chat.action_search(query)
-
-
-def copy(chat: Chat, _: str) -> None:
-    chat.action_copy_reply()
 
 
 def think(chat: Chat, _: str) -> None:

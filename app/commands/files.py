@@ -20,7 +20,7 @@ def image(chat: Chat, argument: str) -> None:
         chat.notify("Usage: /image PATH", severity="warning")
         return
     model = chat.current.model
-    if chat.catalog.lacks(model, "vision"):
+    if chat.catalog.lacks(chat.current.address, "vision"):
         chat.notify(
             f"{model} cannot see images (it has no vision capability). Switch to a vision model, e.g. /model llava, first.",
             severity="error",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.commands import basics, conversation, files, models, settings
+from app.commands import basics, conversation, copying, files, models, settings, tools
 from app.commands.chat import Chat
 
 Handler = Callable[[Chat, str], None]
@@ -31,7 +31,19 @@ COMMANDS: tuple[Command, ...] = (
     Command(("/delete",), "", "delete this conversation (asks first)", conversation.delete),
     Command(("/search",), "[WORDS]", "search all conversations", conversation.search),
     Command(("/export",), "[md|json] [FILE]", "save this conversation as Markdown or JSON", files.export),
-    Command(("/copy",), "", "copy the last reply to the clipboard", conversation.copy),
+    Command(
+        ("/copy",),
+        "[code [N] | all]",
+        "copy the last reply (code: its last or N-th code block; all: the conversation as Markdown)",
+        copying.copy,
+    ),
+    Command(
+        ("/save",),
+        "FILE [N]",
+        "save the last reply's last (or N-th) code block to FILE (asks before replacing)",
+        copying.save,
+    ),
+    Command(("/continue",), "", "let a stopped or cut-off reply go on, in the same reply", copying.continue_reply),
     Command(
         ("/set",),
         "system TEXT | parameter NAME VALUE | think [LEVEL] | nothink | keepalive D",
@@ -42,6 +54,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("/show",), "[info]", "show this conversation's settings (info: the model's details)", settings.show),
     Command(("/image",), "PATH", "attach an image to your next message (vision models)", files.image),
     Command(("/think",), "", "fold or unfold the thinking of the last reply", conversation.think),
+    Command(("/tools",), "[on|off NAME]", "tool servers and their tools, on or off for this conversation", tools.tools),
     Command(("/pull",), "NAME[@SERVER]", "download a model, with progress", models.pull),
     Command(("/info",), "[NAME[@SERVER]]", "details of a model (default: the current one)", models.info),
     Command(("/rm",), "NAME[@SERVER]", "delete a model from its server (asks first)", models.rm),

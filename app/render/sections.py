@@ -288,7 +288,11 @@ class _WholeDrawing:
 
 class ParagraphSection(DrawnSection):
     def _make(self) -> Drawing:
-        return _WholeDrawing(self.breaks, self.code_theme)
+        if self.breaks:  # a person's own message, whole: its line breaks stay (see `parse`)
+            return _WholeDrawing(self.breaks, self.code_theme)
+        from app.render.paragraph import ParagraphBlock  # markdown-it loads with the first one
+
+        return ParagraphBlock(CONSOLE, parser())
 
     def _set(self, drawing: Drawing, source: str) -> None:
         drawing.set_source(source)  # type: ignore[attr-defined]
@@ -296,9 +300,9 @@ class ParagraphSection(DrawnSection):
 
 class FenceSection(DrawnSection):
     def update(self, span: Span, text: str) -> bool:
-        language = self.span.language
+        info = self.span.info
         changed = super().update(span, text)
-        if span.language != language:  # the opening line was not complete when it was drawn
+        if span.info != info:  # the opening line was not complete when it was drawn
             self.drop()
         return changed
 
@@ -315,7 +319,7 @@ class FenceSection(DrawnSection):
     def _make(self) -> Drawing:
         from app.render.code import CodeBlock  # Pygments loads with the first code block
 
-        return CodeBlock(self.span.language, self.code_theme, CONSOLE)
+        return CodeBlock(self.span.lexer_name, self.code_theme, CONSOLE)
 
     def _set(self, drawing: Drawing, source: str) -> None:
         drawing.set_code(source)  # type: ignore[attr-defined]

@@ -41,7 +41,7 @@ class Span:
     # fences
     fence: tuple[str, int] = ("", 0)  # character and length of the opening fence
     indent: int = 0  # of the opening fence: removed from each line of code
-    language: str = ""
+    info: str = ""  # what follows the opening fence, as markdown-it keeps it
     code_start: int = 0  # offset of the first line of code
     code_end: int = 0  # offset after the last line of code (the closing fence excluded)
     closed: bool = False
@@ -50,6 +50,18 @@ class Span:
     first_item: int = 0  # index in the list of this span's first item
     items: int = 0
     number: int | None = None  # the list's first number, for an ordered list
+
+    @property
+    def lexer_name(self) -> str:
+        """The language a fence is highlighted as: the info string up to its first space, as
+        Rich takes it (so "``` python", with a space, is plain text there too)."""
+        return self.info.partition(" ")[0]
+
+    @property
+    def language(self) -> str:
+        """The language a person reads in the info string (for a code block's label)."""
+        words = self.info.split()
+        return words[0] if words else ""
 
     @property
     def key(self) -> tuple[Kind, int]:
@@ -114,14 +126,14 @@ def _column(line: str, index: int) -> int:
 
 
 def opens_fence(line: str) -> tuple[str, int, int, str] | None:
-    """(character, length, indentation, language) of a line that opens a fence."""
+    """(character, length, indentation, info string) of a line that opens a fence."""
     match = _FENCE.fullmatch(line)
     if match is None:
         return None
     spaces, fence, info = match.groups()
     if fence[0] == "`" and "`" in info:
         return None  # inline code, not a fence
-    return fence[0], len(fence), len(spaces), info.strip().partition(" ")[0]
+    return fence[0], len(fence), len(spaces), info
 
 
 def closes_fence(line: str, fence: tuple[str, int]) -> bool:
@@ -341,7 +353,7 @@ class Structure:
         state = self._state
         if (fence := opens_fence(line)) is not None:
             span = self._open(Kind.FENCE, start, after, stop)
-            span.fence, span.indent, span.language = fence[:2], fence[2], fence[3]
+            span.fence, span.indent, span.info = fence[:2], fence[2], fence[3]
             span.code_start = span.code_end = after
             state.mode = _Mode.FENCE
         elif _indent(line) >= 4:

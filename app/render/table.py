@@ -23,6 +23,7 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.table import Column, Table
 
+from app.render.console import is_blank
 from app.render.table_rows import CELL_LIMIT, ReadTable, RowReader, missing_cells, table_continues
 
 __all__ = ["Row", "TableBlock", "table_continues"]
@@ -418,11 +419,11 @@ class TableBlock:
         body_start = prefix + layout.head + 2
         total = body_start + layout.body() + len(self._partial_lines(layout)) + 1
         first = 0
-        while first < total and _is_blank(self._line(first, layout)):
+        while first < total and is_blank(self._line(first, layout)):
             first += 1
         end = total
         empty_from = len(self._rows) - self._trailing_empty
-        while end > first and _is_blank(self._line(end - 1, layout)):
+        while end > first and is_blank(self._line(end - 1, layout)):
             end -= 1
             if 0 <= end - body_start < layout.body() and layout.row_at(end - body_start) >= empty_from:
                 # Every empty row draws alike: one of them blank, all of them blank.
@@ -461,8 +462,3 @@ class TableBlock:
         a wider cell resizes every column and Rich draws a new row's images above the table;
         all of them once a line has ended it."""
         return self.height(width) if self._ended else 0
-
-
-def _is_blank(line: Row) -> bool:
-    """As the renderer tells a blank edge line of a block (spaces, no background)."""
-    return all(not segment.text.strip(" ") and not (segment.style and segment.style.bgcolor) for segment in line)

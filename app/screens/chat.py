@@ -5,6 +5,11 @@ input. It decides what follows what the widgets and workers report, and is built
 - chat_models.py: the servers: the watcher's reports (app/server_watch.py), choosing and managing
   models of any server;
 - chat_conversations.py: the saved conversations: list, open, rename, delete, search;
+- chat_tools.py: MCP servers, the tools a request offers, the calls a reply asks for;
+- chat_copy.py: copying a message, a code block or the conversation; saving a code block;
+- chat_redo.py: editing a message, asking again for a reply, continuing a stopped one;
+- chat_editor.py: the message in the person's own editor (Ctrl+G);
+- chat_fit.py: the layout in narrow terminals (the sidebar folds, Ctrl+B brings it);
 - this module: the layout, opening and starting conversations, the input and the keys.
 
 The open conversation's state is one `OpenConversation` (app/open_conversation.py). Slash
@@ -35,7 +40,11 @@ from app.keys import with_ids
 from app.model_catalog import ModelCatalog
 from app.open_conversation import OpenConversation
 from app.protocol import ModelInfo
-from app.screens.chat_replies import RepliesPart
+from app.screens.chat_copy import CopyPart
+from app.screens.chat_editor import EditorPart
+from app.screens.chat_fit import FitPart
+from app.screens.chat_redo import RedoPart
+from app.screens.chat_tools import ToolsPart
 from app.servers.registry import Servers
 from app.store_writer import StoreWriter
 from app.widgets.context_meter import ContextMeter
@@ -44,15 +53,17 @@ from app.widgets.conversation_view import ConversationView
 from app.widgets.model_picker import ModelPicker
 from app.widgets.prompt_input import PromptInput
 from app.widgets.status_bar import StatusBar
+from app.widgets.tool_question import ToolQuestion
 
 T = TypeVar("T")
 PICKER_KEYS = {"info": model_commands.info, "rm": model_commands.rm}  # the model picker's i and d
 
 
-class ChatScreen(RepliesPart):
+class ChatScreen(ToolsPart, RedoPart, CopyPart, EditorPart, FitPart):
     BINDINGS: ClassVar[list[BindingType]] = with_ids([  # ids are the action names [keys] uses
         Binding("escape", "stop", "Stop", tooltip="stop the reply that is arriving (the partial reply stays)"),
-        # as in `ollama run`; only while a reply arrives, else Ctrl+C keeps its usual meaning
+        # As in `ollama run`, while a reply arrives; else it copies a selection, as Textual's
+        # own Ctrl+C would (a binding here takes the key from the Screen's).
         Binding("ctrl+c", "stop_reply", "Stop", show=False, priority=True),
         Binding("ctrl+n", "new_conversation", "New chat", tooltip="start a new conversation"),
         Binding("ctrl+o", "focus_models", "Models", tooltip="focus the model picker (Enter picks, Esc goes back)"),
@@ -74,8 +85,10 @@ class ChatScreen(RepliesPart):
         ),
         # priority: over the input's own Ctrl+Y (redo)
         Binding(
-            "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (terminal clipboard, OSC 52)"
+            "ctrl+y", "copy_reply", "Copy", priority=True, tooltip="copy the last reply (the terminal's clipboard and a local tool)"
         ),
+        Binding("ctrl+g", "open_editor", "Editor", show=False, tooltip="write the message in your editor ($VISUAL, $EDITOR)"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, tooltip="show or hide the sidebar (over the conversation when narrow)"),
         Binding("f1", "help", "Help", tooltip="this help"),
         # Tab completes a command name being typed; anywhere else it moves the focus, as usual.
         Binding("tab", "complete_command", show=False),
@@ -95,6 +108,7 @@ class ChatScreen(RepliesPart):
         self.wake_watcher = asyncio.Event()  # set: the watcher looks again now
         self.last_checkpoint = 0.0
         self._hint_for = ""  # the input a completion hint beside it was shown for
+        self.setup_tools()
 
     # Read from outside (tests, benchmarks): the open conversation and the installed models.
     @property
@@ -111,7 +125,7 @@ class ChatScreen(RepliesPart):
 
     @property
     def reply_arriving(self) -> bool:
-        return self.streaming is not None
+        return self.streaming is not None or self.tools_busy
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-row"):
@@ -126,6 +140,7 @@ class ChatScreen(RepliesPart):
                 yield ConversationList(id="conversations")
             with Vertical(id="chat"):
                 yield ConversationView(id="conversation")
+                yield ToolQuestion(id="tool-question", classes="-hidden")
                 yield PromptInput(id="prompt")
         yield Footer(compact=True)
 
@@ -139,7 +154,9 @@ class ChatScreen(RepliesPart):
         self.open_initial_conversation()
         self.show_hint()
         self.refresh_conversations()
-        self.query_one(PromptInput).focus()
+        prompt = self.query_one(PromptInput)
+        prompt.last_message = self._last_message
+        prompt.focus()
         self.watch_server()
 
     # -- the open conversation --------------------------------------------------------------
@@ -191,15 +208,16 @@ class ChatScreen(RepliesPart):
             prompt.clear()
             table.run(self, text)
             return
-        if self.streaming is not None:
+        if self.reply_arriving:
             self.notify("A reply is still arriving. Esc stops it.", severity="warning")
             return
         if not self.current.model:
             self.notify("No model to send to: pick one with Ctrl+O or /model NAME.", severity="warning")
             return
-        prompt.clear()
         if self.current.editing is not None:
-            self._drop_from(self.current.editing)
+            self.send_edited(event.text)  # asks first when later messages would go too
+            return
+        prompt.clear()
         self.send(event.text)
 
     def _drop_from(self, first: Turn) -> None:
@@ -216,12 +234,11 @@ class ChatScreen(RepliesPart):
         view = self.query_one(ConversationView)
         view.action_page_down() if event.down else view.action_page_up()
 
-    @on(PromptInput.RecallLast)
-    def _recall_last(self) -> None:
-        """Up in the empty input brings back the last message to send again or change; unlike
-        /edit it replaces nothing."""
-        if (last := self.current.last_user_turn()) is not None:
-            self.put_in_input(last.content)
+    def _last_message(self) -> str:
+        """What Up in the empty input brings back, to send again or change; unlike /edit it
+        replaces nothing."""
+        last = self.current.last_user_turn()
+        return last.content if last is not None else ""
 
     def put_in_input(self, text: str) -> None:
         prompt = self.query_one(PromptInput)
@@ -284,14 +301,19 @@ class ChatScreen(RepliesPart):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":
-            return self.streaming is not None
+            return self.reply_arriving or bool(self.selections)
         return True
 
     def action_stop_reply(self) -> None:
-        self.workers.cancel_group(self, "chat")
+        if self.reply_arriving:
+            self.workers.cancel_group(self, "chat")
+        else:
+            self.action_copy_text()  # the selection; with none, Ctrl+C goes on to the app
 
     def action_stop(self) -> None:
-        if self.streaming is not None:
+        if self.close_sidebar_over_chat():
+            pass
+        elif self.reply_arriving:
             self.workers.cancel_group(self, "chat")
         elif self.current.editing is not None:
             self.current.editing = None
@@ -303,19 +325,11 @@ class ChatScreen(RepliesPart):
     def action_retry(self) -> None:
         """Ask again for the last reply: the old one goes, the history up to it stays."""
         turns = self.current.turns
-        if self.streaming is not None or not turns or not self.current.model:
+        if self.reply_arriving or not turns or not self.current.model:
             return
         if turns[-1].role == "assistant":
             self._drop_from(turns[-1])
         self.start_reply(None)
-
-    def action_copy_reply(self) -> None:
-        text = self.query_one(ConversationView).last_reply_text()
-        if not text:
-            self.notify("No reply to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the last reply ({len(text)} characters).")
 
     def action_help(self) -> None:
         from app.screens.help import HelpScreen

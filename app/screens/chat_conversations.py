@@ -83,7 +83,9 @@ class ConversationsPart(Screen[None]):
         except StoreError as error:
             self.store_failed(error)
             return
-        self.query_one(ConversationList).show(conversations, self.current.id)
+        # The app may be closing while the store answered: then there is no list to show.
+        for shown in self.query(ConversationList):
+            shown.show(conversations, self.current.id)
 
     def action_focus_conversations(self) -> None:
         self.query_one(ConversationList).focus()

@@ -3,7 +3,8 @@
 context meter that follows them.
 
 A part of `ChatScreen` (app/screens/chat.py), which is built from it; it builds on the models
-and saved-conversations parts.
+and saved-conversations parts. The tools part (chat_tools.py), built on this one, says which
+tools a request offers and handles the calls a reply asks for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from app import streaming
 from app.config import CHECKPOINT_SECONDS
 from app.conversation import Turn, TurnState
 from app.messages import ReplyChunk, ReplyEnded, ReplyWaiting
-from app.protocol import ChatRequest
+from app.protocol import ChatRequest, ToolDefinition
 from app.screens.chat_conversations import ConversationsPart
 from app.screens.chat_models import ModelsPart
 from app.store import StoreError
@@ -37,10 +38,19 @@ class RepliesPart(ModelsPart, ConversationsPart):
         self.query_one(ConversationView).add_turn(user)
         self.start_reply(user)
 
+    def tools_for_reply(self) -> tuple[tuple[ToolDefinition, ...], str]:
+        raise NotImplementedError  # the tools part's: what the next request offers, and a note
+
+    def reply_called_tools(self, reply: Turn) -> None:
+        raise NotImplementedError  # the tools part's: runs the calls, then the reply goes on
+
     def start_reply(self, user: Turn | None) -> None:
         """Ask the current model for a reply to the conversation so far."""
-        request = self.current.request(can_think=not self.catalog.lacks(self.current.address, "thinking"))
+        tools, note = self.tools_for_reply()
+        can_think = not self.catalog.lacks(self.current.address, "thinking")
+        request = self.current.request(can_think=can_think, tools=tools)
         reply = self.current.add_reply()
+        reply.error = note  # shown once it ends, unless it ends in an error of its own
         self.streaming = reply
         self.query_one(ConversationView).add_turn(reply)
         self.stream_reply(request, user, reply)
@@ -56,13 +66,16 @@ class RepliesPart(ModelsPart, ConversationsPart):
         writer's thread, since each wait for that thread delays the reply."""
         current = self.current
         opened, options, model, info = current.opened, current.options, current.model, current.info
+        tool_settings = current.tool_policy.to_json()
 
         def save() -> None:
             nonlocal info
             if info is None:
-                info = self.store.create_conversation(model, "", options.system, options.stored_options())
+                info = self.store.create_conversation(
+                    model, "", options.system, options.stored_options(), tool_settings=tool_settings
+                )
             for turn in (user, reply):
-                if turn is not None:
+                if turn is not None and turn.id is None:  # a reply that goes on is stored already
                     self.store.add_turn(info.id, turn)
 
         try:
@@ -114,6 +127,8 @@ class RepliesPart(ModelsPart, ConversationsPart):
             self.current.last_stats = turn.stats
             self.show_context()
             self.fetch_window(turn.model, turn.server)
+        if turn.tool_calls:
+            self.reply_called_tools(turn)
 
     def context_usage(self) -> tuple[int | None, int | None]:
         address = self.current.address
@@ -126,7 +141,9 @@ class RepliesPart(ModelsPart, ConversationsPart):
 
     def show_context(self) -> None:
         """How full the model's context window is after the last reply (the meter warns)."""
-        self.query_one(ContextMeter).show_usage(*self.context_usage())
+        # Also called when a model's details arrive, maybe while the app is closing.
+        for meter in self.query(ContextMeter):
+            meter.show_usage(*self.context_usage())
 
     def on_unmount(self) -> None:
         """Quitting mid-reply keeps what arrived, marked stopped."""

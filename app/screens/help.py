@@ -27,6 +27,7 @@ EXTRA_KEYS: tuple[tuple[str | tuple[str, ...], str, str], ...] = (
     ("Up", " (in an empty input)", "bring back your last message, to send again or change"),
     ("Tab", " (typing a /command)", "complete its name; the input's border shows its usage, or the names left"),
     (("stop_reply",), " (while a reply arrives)", "stop it, as in ollama run"),
+    ("Mouse drag, then Ctrl+C", " (in the conversation)", "select text as drawn and copy it"),
     (
         ("models.info", "models.pull", "models.delete", "models.refresh"),
         " (in the model picker)",

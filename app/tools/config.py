@@ -23,7 +23,7 @@ from typing import Any
 DEFAULT_MAX_TOOL_ROUNDS = 10
 DEFAULT_TOOL_TIMEOUT = 60.0  # seconds
 
-SERVERS_KEY = "mcp_servers"
+MCP_SERVERS_KEY = "mcp_servers"
 SEPARATOR = "__"  # between a server's name and its tool's, in the names the model sees
 _SERVER_KEYS = ("command", "args", "env", "url", "headers", "auto_approve", "enabled")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -92,9 +92,9 @@ def parse_tools_config(table: Mapping[str, Any]) -> tuple[ToolsConfig, tuple[str
     document: Mapping[str, Any] = unwrap() if callable(unwrap) else table
     problems: list[str] = []
     servers: list[ToolServerConfig] = []
-    sections = document.get(SERVERS_KEY, {})
+    sections = document.get(MCP_SERVERS_KEY, {})
     if not isinstance(sections, Mapping):
-        problems.append(f"{SERVERS_KEY} must be a table of servers ([{SERVERS_KEY}.NAME]).")
+        problems.append(f"{MCP_SERVERS_KEY} must be a table of servers ([{MCP_SERVERS_KEY}.NAME]).")
         sections = {}
     for name, section in sections.items():
         try:
@@ -121,7 +121,7 @@ def resolve(config: ToolServerConfig, environ: Mapping[str, str]) -> ResolvedSer
 
     Raises ConfigError naming the key and the variable when one is not set.
     """
-    where = _key(SERVERS_KEY, config.name)
+    where = _key(MCP_SERVERS_KEY, config.name)
     env = tuple((name, _expand(value, environ, f"{where}.env.{_key(name)}")) for name, value in config.env)
     headers = tuple((name, _expand(value, environ, f"{where}.headers.{_key(name)}")) for name, value in config.headers)
     return ResolvedServer(config, env, headers)
@@ -140,7 +140,7 @@ def _expand(value: str, environ: Mapping[str, str], where: str) -> str:
 
 
 def _server(name: str, section: object) -> ToolServerConfig:
-    where = _key(SERVERS_KEY, name)
+    where = _key(MCP_SERVERS_KEY, name)
     if not _BARE_KEY.fullmatch(name) or SEPARATOR in name:
         raise ConfigError(
             f'{where}: a server name may use only letters, digits, "-" and single "_"'

@@ -53,6 +53,7 @@ class LaidOutTurns(ScrollView):
         self._settling = False
         self._ahead_pending = False  # a _draw_ahead is queued
         self._slack = 0  # blank rows after the end, left by a streaming reply (see _end_top)
+        self._stepped = False  # the end was last placed by a streaming reply's step
         # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
         # screen, and composing a line makes four strips.
         self._strips: dict[tuple[TurnLines, int], Strip] = {}
@@ -183,16 +184,19 @@ class LaidOutTurns(ScrollView):
     def _end_top(self, height: int) -> int:
         """The top row while following the end. A streaming reply that grows past the bottom
         scrolls the view a quarter of a page at once, leaving blank rows its next lines fill:
-        scrolling repaints the whole view, filling repaints a few rows. Otherwise an end on
-        screen near the bottom stays where it is, and one off screen goes to the bottom."""
+        scrolling repaints the whole view, filling repaints a few rows. Otherwise an end left
+        near the bottom by such a step stays where it is (nothing moves when the reply ends),
+        and any other end goes to the bottom (an opened conversation whose estimates were too
+        high leaves no blank rows)."""
         end = self._sync_offsets()[-1]
         top = self.scroll_offset.y
         step = max(1, height // 4)
         if end > top + height:
-            streaming = self._entries[-1].turn.state is TurnState.STREAMING
-            return max(0, end - height + step * streaming)
-        if end >= top + height - step:
+            self._stepped = self._entries[-1].turn.state is TurnState.STREAMING
+            return max(0, end - height + step * self._stepped)
+        if self._stepped and end >= top + height - step:
             return top
+        self._stepped = False
         return max(0, end - height)
 
     def _draw_ahead(self) -> None:

@@ -7,7 +7,8 @@ rendered its estimate is replaced and the scroll position is corrected so nothin
 
 A reply's thinking is a dimmed block between its header and its answer: unfolded while only
 thinking has arrived, folded to one line once the answer starts; `toggle_thinking()` (or a
-click on that line) flips it.
+click on that line) flips it. A tool call is a block of its own (app/widgets/tool_lines.py),
+folded to one line but while the person is asked; Enter on it, or a click, unfolds it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.text import sanitize
 from app.themes import code_theme
 from app.widgets.conversation_layout import Anchor, LaidOutTurns
 from app.widgets.selection_text import highlight, selected_text
+from app.widgets.tool_lines import ToolTurnLines, lines_for, make_lines
 from app.widgets.turn_lines import GUTTER, TurnLines
 
 if TYPE_CHECKING:
@@ -54,12 +56,17 @@ class ConversationView(LaidOutTurns, can_focus=True):
         "conversation-view--thinking-title",
         "conversation-view--cursor-bar",
         "conversation-view--code-label",
+        "conversation-view--success",
+        "conversation-view--tool-bar",
+        "conversation-view--tool-name",
+        "conversation-view--tool-text",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor(-1)", "Previous", show=False),
         Binding("down,j", "cursor(1)", "Next", show=False),
         Binding("shift+up", "scroll_up", "Line up", show=False),
         Binding("shift+down", "scroll_down", "Line down", show=False),
+        Binding("enter", "unfold", "Unfold", tooltip="fold or unfold this tool call, or this reply's thinking"),
         Binding("c", "copy_message", "Copy", tooltip="copy this message as Markdown"),
         Binding("y", "copy_code", "Copy code", tooltip="copy a code block of this message"),
         Binding("e", "edit_message", "Edit", tooltip="edit your message and send it again"),
@@ -92,12 +99,13 @@ class ConversationView(LaidOutTurns, can_focus=True):
 
     def set_turns(self, turns: Sequence[Turn]) -> None:
         """Show `turns` instead of what was shown, scrolled to the end."""
-        self._entries = [TurnLines(turn, self._width) for turn in turns]
+        self._entries = lines_for(turns, self._width)
         self._cursor = None
         self._rendered.clear()
         self._strips.clear()
         self._stale = 0
         self._slack = 0
+        self._stepped = False
         self._following = True
         self._settle()
         self.refresh()
@@ -105,7 +113,7 @@ class ConversationView(LaidOutTurns, can_focus=True):
     def add_turn(self, turn: Turn) -> None:
         """Append a turn. A person's own message brings the end back into view."""
         anchor = self._anchor()
-        self._entries.append(TurnLines(turn, self._width))
+        self._entries.append(make_lines(turn, self._width, self._entries))
         if turn.role == "user":
             self._following = True
         self._settle(anchor)
@@ -189,6 +197,21 @@ class ConversationView(LaidOutTurns, can_focus=True):
         self.refresh()
         return True
 
+    def toggle_tool(self, turn: Turn) -> bool:
+        """Fold or unfold a tool call's block; False when `turn` is not one."""
+        index = self._index_of(turn)
+        entry = self._entries[index] if index is not None else None
+        if index is None or not isinstance(entry, ToolTurnLines):
+            return False
+        anchor = self._anchor()
+        entry.open = not entry.unfolded
+        entry.invalidate(self._width)
+        self._forget_strips(entry)
+        self._mark_stale(index)
+        self._settle(anchor)
+        self.refresh()
+        return True
+
     @property
     def code_theme(self) -> str:
         """The Pygments style code is drawn in; it follows the app's theme (light or dark)."""
@@ -233,7 +256,9 @@ class ConversationView(LaidOutTurns, can_focus=True):
         if not entry.measured:
             return
         row = top - offsets[index]
-        if entry.is_thinking_title(row):
+        if row == 0 and isinstance(entry, ToolTurnLines):
+            self.toggle_tool(entry.turn)
+        elif entry.is_thinking_title(row):
             self.toggle_thinking(entry.turn)
         elif (code := entry.code_label_at(row)) is not None:
             self.post_message(self.CopyRequested(entry.turn, code))
@@ -264,6 +289,10 @@ class ConversationView(LaidOutTurns, can_focus=True):
         if 0 <= index < len(self._entries):
             self._move_cursor(self._entries[index])
             self._show_turn(index)
+
+    def action_unfold(self) -> None:
+        if self._cursor is not None and not self.toggle_tool(self._cursor.turn):
+            self.toggle_thinking(self._cursor.turn)
 
     def action_copy_message(self) -> None:
         if self._cursor is not None:

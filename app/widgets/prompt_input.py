@@ -3,6 +3,7 @@ the terminal tells them apart) inserts a line break; paste works."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,9 +29,6 @@ class PromptInput(SafeTextArea):
     class Submitted(Message):
         text: str
 
-    class RecallLast(Message):
-        """Up was pressed in the empty input: the person wants to edit their last message."""
-
     @dataclass
     class PageRequested(Message):
         """Page Up or Down in the input, which is only a few lines high: the person wants to
@@ -47,6 +45,10 @@ class PromptInput(SafeTextArea):
             placeholder="Send a message (/help for commands)",
         )
         self._after_backslash: Location | None = None  # the cursor, right after a typed backslash
+        # What Up in the empty input brings back: given by the screen, and asked at once, so
+        # that an Enter typed right after Up sends it (a message to the screen would arrive
+        # after that Enter).
+        self.last_message: Callable[[], str] = lambda: ""
 
     async def _on_key(self, event: events.Key) -> None:
         # Handled here, in the order the keys came: a binding would run only once the key had
@@ -62,6 +64,11 @@ class PromptInput(SafeTextArea):
                 self._replace_via_keyboard("\n", (row, column - 1), after_backslash)
             elif self.text.strip():  # a pasted newline arrives as a Paste event, never as Enter
                 self.post_message(self.Submitted(self.text))
+            return
+        if event.key == "up" and not self.text:  # the last message back, before the next key
+            event.stop()
+            event.prevent_default()
+            self.action_cursor_up()
             return
         await super()._on_key(event)
         if event.character == "\\" and self.selection.is_empty:
@@ -80,7 +87,9 @@ class PromptInput(SafeTextArea):
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not self.text and not select:  # Up in an empty input recalls the last message
-            self.post_message(self.RecallLast())
+            if text := self.last_message():
+                self.text = text
+                self.move_cursor(self.document.end)
             return
         super().action_cursor_up(select)
 

@@ -1,5 +1,5 @@
 """The status line: current model and its server, whether that server answers (its URL and
-version), last speed."""
+version), last speed, the tools ready."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class StatusBar(Static):
     speed: reactive[str] = reactive("")
     notice: reactive[str] = reactive("")  # e.g. the store's degraded mode
     activity: reactive[str] = reactive("")  # e.g. a pull running in the background
+    tools: reactive[str] = reactive("")  # "tools 7", or why there are none (app/screens/chat_tools.py)
+    tools_warning: reactive[bool] = reactive(False)  # a server failed, or the model takes no tools
 
     def render(self) -> Content:
         # Most important first: a narrow terminal cuts the line from the right.
@@ -26,6 +28,8 @@ class StatusBar(Static):
         parts.append((sanitize(self.model) or "none", "bold"))
         if self.server and self.model:
             parts.append((f"@{sanitize(self.server)}", "bold $accent"))
+        if self.tools:  # beside the model: whether it takes tools is about the model
+            parts.append((f"  {sanitize(self.tools)}", "$warning" if self.tools_warning else "$text-muted"))
         if self.reachable is None:
             parts.append(("  connecting…", "$text-muted"))
         elif self.reachable:
