@@ -325,6 +325,28 @@ async def test_model_flag_and_server_flag_name_the_first_server(
     assert ollama.bodies("/api/chat") == []
 
 
+async def test_show_names_the_settings_an_openai_server_is_not_sent(
+    ollama: FakeOllama, gpu: FakeOllama, cluster: FakeOllama, make_tui: MakeTui
+) -> None:
+    app = make_tui(servers=two(gpu, cluster), model=f"{CLUSTER_MODEL}@cluster")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = chat(app)
+        await wait_until(pilot, partial(at_address, screen, f"{CLUSTER_MODEL}@cluster"))
+        for command in ("/set parameter temperature 0.2", "/set parameter top_k 5", "/set parameter num_ctx 8192", "/show"):
+            await send(pilot, command)
+        await wait_until(pilot, noted(app, "Not sent to"))
+        shown = next(note for note in notes(app) if "Not sent to" in note)
+        assert shown.endswith('Not sent to the server "cluster", which has no such settings: top_k, num_ctx')
+        await send(pilot, "/model llama3.1:70b@gpu")
+        app._notifications.clear()
+        await send(pilot, "/show")
+        await wait_until(pilot, noted(app, "top_k"))
+        assert not any("Not sent" in note for note in notes(app))  # Ollama takes them all
+        await send(pilot, "hello")
+        await wait_until(pilot, replied(screen, 1))
+        assert gpu.bodies("/api/chat")[-1]["options"] == {"temperature": 0.2, "top_k": 5, "num_ctx": 8192}
+
+
 async def test_a_server_that_is_not_configured_is_named_as_such(
     ollama: FakeOllama, gpu: FakeOllama, cluster: FakeOllama, make_tui: MakeTui
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.chat_options import apply_set, describe
 from app.commands import models
 from app.commands.chat import Chat
+from app.servers.openai_wire import unsent_settings
 from app.widgets.context_meter import context_advice, meter_text
 
 MODEL_PARTS = ("info", "license", "modelfile", "parameters", "template")  # `ollama run`'s /show words
@@ -38,5 +39,8 @@ def show(chat: Chat, argument: str) -> None:
         lines.append(f"Context: {meter_text(used, limit).removeprefix('ctx ')}")
         if advice := context_advice(used, limit):
             lines.append(advice)
-    title = f"Settings for {chat.current.model or 'this conversation'}"
+    server = chat.servers[chat.current.server]
+    if server.kind == "openai" and (unsent := unsent_settings(chat.current.request(can_think=True))):
+        lines.append(f"Not sent to {server.label}, which has no such settings: {', '.join(unsent)}")
+    title = f"Settings for {chat.current.address or 'this conversation'}"
     chat.notify("\n".join(lines), title=title, markup=False, timeout=12)
