@@ -332,7 +332,12 @@ async def test_show_names_the_settings_an_openai_server_is_not_sent(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = chat(app)
         await wait_until(pilot, partial(at_address, screen, f"{CLUSTER_MODEL}@cluster"))
-        for command in ("/set parameter temperature 0.2", "/set parameter top_k 5", "/set parameter num_ctx 8192", "/show"):
+        for command in (
+            "/set parameter temperature 0.2",
+            "/set parameter top_k 5",
+            "/set parameter num_ctx 8192",
+            "/show",
+        ):
             await send(pilot, command)
         await wait_until(pilot, noted(app, "Not sent to"))
         shown = next(note for note in notes(app) if "Not sent to" in note)
