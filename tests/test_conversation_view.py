@@ -120,6 +120,30 @@ async def test_streaming_appends_and_follows_the_end() -> None:
         assert view.last_reply_text() == reply.content
 
 
+async def test_rows_kept_from_the_last_update_are_the_rows_drawn_afresh() -> None:
+    """An update draws again only the rows that changed: what it keeps must be what a fresh
+    drawing shows, also when a wider cell resizes a table's columns or the cursor moves."""
+    async with Host().run_test(size=(80, 30)) as pilot:
+        view = pilot.app.query_one(ConversationView)
+        view.add_turn(Turn("user", "A table, please"))
+        reply = Turn("assistant", "Here:\n\n", model="m", state=TurnState.STREAMING)
+        view.add_turn(reply)
+        rows = ["| name | value |", "|---|---|", *(f"| item {n} | {n * 7} |" for n in range(24))]
+        rows.insert(14, "| a name much longer than the others | 7 |")
+        for number, row in enumerate(rows):
+            for piece in (row[: len(row) // 2], row[len(row) // 2 :] + "\n"):
+                reply.content += piece
+                view.update_turn(reply)
+                await pilot.pause()
+                if number == 20:
+                    view.focus()
+                    await pilot.press("up")  # the cursor onto the reply: its bar changes colour
+                kept = [view.render_line(y) for y in range(view.size.height)]
+                view.notify_style_update()  # forgets every drawn row
+                assert [view.render_line(y) for y in range(view.size.height)] == kept, reply.content
+        assert "a name much longer than the others" in screen_text(view)
+
+
 async def test_scrolling_up_stops_following_and_the_end_reengages() -> None:
     async with Host().run_test(size=SIZE) as pilot:
         view = pilot.app.query_one(ConversationView)

@@ -11,6 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+from rich.style import Style
 from textual import events
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -57,6 +58,8 @@ class LaidOutTurns(ScrollView):
         # Finished screen lines by (turn, row in it): a scrolled frame redraws every row on
         # screen, and composing a line makes four strips.
         self._strips: dict[tuple[TurnLines, int], Strip] = {}
+        # Rows drawn before, even once forgotten: (the turn's line, width, base style, strip).
+        self._finals: dict[tuple[TurnLines, int], tuple[Strip, int, Style, Strip]] = {}
         self._rendered: dict[TurnLines, None] = {}  # turns holding lines, least recent first
         self.empty_text = ""  # a hint drawn while there are no turns
         self._code_theme = CODE_THEME  # the Pygments style code is drawn in

@@ -133,7 +133,8 @@ class ConversationView(LaidOutTurns, can_focus=True):
         start = self._sync_offsets()[index]
         first = max(top, start + settled)
         bottom = top + self._viewport().height
-        before = [self.render_line(row - top) for row in range(first, bottom)] if settled else []
+        # Compared as drawn, before the offsets and the selection that depend only on the row.
+        before = [self._render_row(row - top) for row in range(first, bottom)] if settled else []
         entry.invalidate(self._width)
         self._forget_strips(entry, settled)
         self._mark_stale(index)
@@ -145,7 +146,7 @@ class ConversationView(LaidOutTurns, can_focus=True):
             return
         self.refresh_lines(start, 1)  # the header: streaming and waiting notes
         changed = [
-            row for row, old in zip(range(first, bottom), before, strict=True) if self.render_line(row - top) != old
+            row for row, old in zip(range(first, bottom), before, strict=True) if self._render_row(row - top) != old
         ]
         for row in changed:
             self.refresh_lines(row, 1)
@@ -354,6 +355,7 @@ class ConversationView(LaidOutTurns, can_focus=True):
         self._palette_cache = None
         self._base_cache = None
         self._strips.clear()
+        self._finals.clear()
 
     def render_line(self, y: int) -> Strip:
         strip = self._render_row(y)
@@ -389,7 +391,15 @@ class ConversationView(LaidOutTurns, can_focus=True):
         elif not entry.has_lines:  # forgotten while far away; its height is still right
             self._measure(index)
         height = entry.height
-        strip = entry.line(key[1], self._width, self._palette()).crop_extend(0, width, base).apply_style(base)
+        line = entry.line(key[1], self._width, self._palette())
+        kept = self._finals.get(key)
+        if kept is not None and kept[0] is line and kept[1] == width and kept[2] == base:
+            strip = kept[3]  # a row the turn kept as it was drawn (TurnLines keeps them)
+        else:
+            strip = line.crop_extend(0, width, base).apply_style(base)
+            if len(self._finals) >= STRIPS_KEPT:
+                self._finals.clear()
+            self._finals[key] = (line, width, base, strip)
         if entry.height != height:  # drew a part of a long reply that was not revealed
             self._forget_strips(entry)
             self._mark_stale(index)

@@ -17,6 +17,8 @@ from app.render.message import MessageRenderer
 from app.render.sections import CodeText
 from app.text import sanitize
 
+DRAWN_KEPT = 200  # body rows kept as drawn: the screen's and then some
+
 BAR = "▎ "
 GUTTER = len(BAR)
 RIGHT_MARGIN = 1
@@ -42,6 +44,7 @@ class TurnLines:
     __slots__ = (
         "_body",
         "_body_rows",
+        "_drawn",
         "_dropped",
         "_notes",
         "_thinking",
@@ -61,6 +64,8 @@ class TurnLines:
         self._body: MessageRenderer | None = None  # created when first drawn: most never are
         self._body_rows = 0
         self._dropped = False  # forget() freed the lines; the heights are still right
+        # Body rows as last drawn: a streamed update draws again only the rows it changed.
+        self._drawn: dict[int, tuple[tuple[Segment, ...], int, bool, dict[str, Style], Strip]] = {}
         self._notes: list[tuple[Strip, str]] = []  # (line, palette key) below the body
         self._thinking: MessageRenderer | None = None  # only while the thinking is unfolded
         self._thinking_rows = 0  # title, unfolded lines and the blank line before the answer
@@ -111,6 +116,7 @@ class TurnLines:
         if self._body is not None:
             self._body.drop_lines()
         self._dropped = True
+        self._drawn = {}
         self._notes = []
         self._thinking = None
 
@@ -263,10 +269,18 @@ class TurnLines:
             if (rows := self._body.height(body_width)) != self._body_rows:
                 self._body_rows = rows  # drew a part that was not revealed: the view re-settles
                 self._set_height()
+            segments = tuple(line)
+            kept = self._drawn.get(y)
+            if kept is not None and kept[3] is palette and kept[1:3] == (width, self.cursor) and kept[0] == segments:
+                return kept[4]
             strip = Strip(line, body_width)
             if (label := self._body.code_label(y)) is not None:
                 strip = _labelled(strip, label, palette["code-label"])
-            return Strip.join([bar, strip])
+            drawn = Strip.join([bar, strip])
+            if len(self._drawn) >= DRAWN_KEPT:
+                self._drawn = {}
+            self._drawn[y] = (segments, width, self.cursor, palette, drawn)
+            return drawn
         y -= self._body_rows
         if y < len(self._notes):
             note, key = self._notes[y]
