@@ -9,14 +9,16 @@ once the open block (the fence, the list, the table, the paragraph) is already l
 grows with a reply. The figures come from the window only.
 
 App CPU is the app process's user + system time from /proc (all its threads), sampled every
-50 ms, over the middle 80 % of the window, as a share of one core. The end on screen is timed
+50 ms, as a share of one core. The window has two halves: in the first nothing is typed, and the
+CPU there (from 10 % to 50 % of the window) is the cost of streaming, the figure the targets are
+for; in the second keys are typed, and the CPU there (55 % to 95 %) is streaming and typing
+together, shown beside it (each key and its erasing cost about as much as an update). The end on screen is timed
 from the server writing the token that holds the word every reply ends with (`corpus.MARKER`,
 its last visible word; at most two tokens follow it, such as a closing fence) to the terminal
 output first holding that word. Key echo is measured as in
-item 4: a `Z` typed into the empty input every 50-150 ms, timed from the write to the pty to
-the first output holding it, then erased; every press typed, shown or erased while the window
-streamed counts, however long it waits (a press made while the app was still busy with the part sent
-at once counts if it shows only in the window). One not shown in 5 minutes counts as that and
+item 4, in the window's second half: a `Z` typed into the empty input every 50-150 ms, timed
+from the write to the pty to the first output holding it, then erased; every press made before
+the window ended counts, however long it waits. One not shown in 5 minutes counts as that and
 ends the typing.
 """
 
@@ -60,7 +62,8 @@ class TerminalRun:
     tokens: int
     streamed: int  # tokens in the window
     window: float  # seconds from the server's first to last line in the window
-    cpu: float  # share of a core over the middle of the window
+    cpu: float  # share of a core in the window's first half, nothing typed
+    cpu_typing: float  # the same in its second half, keys typed
     end: float | None  # from the marker's token sent to it on screen; None: not within END_LIMIT
     presses: tuple[float, ...]  # seconds to each echo pending in the window
     lost: int  # presses not shown within PRESS_LIMIT (counted in `presses` at that)
@@ -118,6 +121,16 @@ def _wait_sent(server: ServerProcess, deadline: float) -> Timeline:
     return timeline
 
 
+def _wait_typing(server: ServerProcess, plan: Plan, deadline: float) -> None:
+    """Until the window's second half: the part sent at once, the pause, half the window."""
+    while not (runs := server.timeline().runs):
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the server never sent the part of the reply sent at once")
+        time.sleep(0.05)
+    start = runs[0].last + plan.pause if runs[0].delay == 0 else runs[0].first
+    time.sleep(max(0.0, start + plan.window / 2 - time.perf_counter()))
+
+
 def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> TerminalRun:
     gaps = random.Random(f"{shape}/{rate}")  # the same press pattern every run
     presses: list[tuple[float, float, float]] = []  # (pressed at, seconds to echo, erased at)
@@ -131,6 +144,7 @@ def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> Term
             app.write(b"Show me all of it\r")
             app.wait_for("streaming…", since=mark, timeout=60)
             deadline = time.perf_counter() + BURST_LIMIT + plan.pause + plan.window
+            _wait_typing(server, plan, deadline)
             while server.timeline().paced is None and time.perf_counter() < deadline:
                 try:
                     presses.append((*press(app, PRESS_LIMIT), time.perf_counter()))
@@ -150,9 +164,10 @@ def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> Term
                 end = None
             alive = app.running
         span = paced.last - paced.first
-        share = cpu.share(paced.first + span * 0.1, paced.last - span * 0.1)
-    pending = tuple(delay for at, delay, erased in presses if at <= paced.last and erased >= paced.first)
-    return TerminalRun(shape, rate, sent.tokens, paced.lines, span, share, end, pending, lost, alive)
+        share = cpu.share(paced.first + span * 0.1, paced.first + span * 0.5)
+        typing = cpu.share(paced.first + span * 0.55, paced.last - span * 0.05)
+    pending = tuple(delay for at, delay, erased in presses if at <= paced.last)
+    return TerminalRun(shape, rate, sent.tokens, paced.lines, span, share, typing, end, pending, lost, alive)
 
 
 def run_all(
