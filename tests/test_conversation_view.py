@@ -122,7 +122,8 @@ async def test_streaming_appends_and_follows_the_end() -> None:
 
 async def test_rows_kept_from_the_last_update_are_the_rows_drawn_afresh() -> None:
     """An update draws again only the rows that changed: what it keeps must be what a fresh
-    drawing shows, also when a wider cell resizes a table's columns or the cursor moves."""
+    drawing shows, also when a wider cell resizes a table's columns, a code block gets its
+    label or the cursor moves."""
     async with Host().run_test(size=(80, 30)) as pilot:
         view = pilot.app.query_one(ConversationView)
         view.add_turn(Turn("user", "A table, please"))
@@ -130,6 +131,7 @@ async def test_rows_kept_from_the_last_update_are_the_rows_drawn_afresh() -> Non
         view.add_turn(reply)
         rows = ["| name | value |", "|---|---|", *(f"| item {n} | {n * 7} |" for n in range(24))]
         rows.insert(14, "| a name much longer than the others | 7 |")
+        rows += ["", "```python", "def f():", "    return 1", "```", "", "The end."]  # a code block gets its label
         for number, row in enumerate(rows):
             for piece in (row[: len(row) // 2], row[len(row) // 2 :] + "\n"):
                 reply.content += piece
@@ -141,7 +143,7 @@ async def test_rows_kept_from_the_last_update_are_the_rows_drawn_afresh() -> Non
                 kept = [view.render_line(y) for y in range(view.size.height)]
                 view.notify_style_update()  # forgets every drawn row
                 assert [view.render_line(y) for y in range(view.size.height)] == kept, reply.content
-        assert "a name much longer than the others" in screen_text(view)
+        assert "a name much longer than the others" in screen_text(view) and "1 python" in screen_text(view)
 
 
 async def test_scrolling_up_stops_following_and_the_end_reengages() -> None:

@@ -65,7 +65,9 @@ class TurnLines:
         self._body_rows = 0
         self._dropped = False  # forget() freed the lines; the heights are still right
         # Body rows as last drawn: a streamed update draws again only the rows it changed.
-        self._drawn: dict[int, tuple[tuple[Segment, ...], int, bool, dict[str, Style], Strip]] = {}
+        self._drawn: dict[
+            int, tuple[tuple[Segment, ...], tuple[int, str] | None, int, bool, dict[str, Style], Strip]
+        ] = {}
         self._notes: list[tuple[Strip, str]] = []  # (line, palette key) below the body
         self._thinking: MessageRenderer | None = None  # only while the thinking is unfolded
         self._thinking_rows = 0  # title, unfolded lines and the blank line before the answer
@@ -269,17 +271,22 @@ class TurnLines:
             if (rows := self._body.height(body_width)) != self._body_rows:
                 self._body_rows = rows  # drew a part that was not revealed: the view re-settles
                 self._set_height()
-            segments = tuple(line)
+            segments, label = tuple(line), self._body.code_label(y)
             kept = self._drawn.get(y)
-            if kept is not None and kept[3] is palette and kept[1:3] == (width, self.cursor) and kept[0] == segments:
-                return kept[4]
+            if (
+                kept is not None
+                and kept[4] is palette
+                and kept[1:4] == (label, width, self.cursor)
+                and kept[0] == segments
+            ):
+                return kept[5]
             strip = Strip(line, body_width)
-            if (label := self._body.code_label(y)) is not None:
+            if label is not None:
                 strip = _labelled(strip, label, palette["code-label"])
             drawn = Strip.join([bar, strip])
             if len(self._drawn) >= DRAWN_KEPT:
                 self._drawn = {}
-            self._drawn[y] = (segments, width, self.cursor, palette, drawn)
+            self._drawn[y] = (segments, label, width, self.cursor, palette, drawn)
             return drawn
         y -= self._body_rows
         if y < len(self._notes):
