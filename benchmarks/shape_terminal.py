@@ -34,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 
 from benchmarks.corpus import MARKER, shape_reply
-from benchmarks.fake_server import ServerProcess, Timeline
+from benchmarks.fake_server import Burst, ServerProcess, Timeline
 from benchmarks.terminal import TerminalProcess, app_argv, cpu_seconds
 from benchmarks.typing_latency import PLACEHOLDER, press
 
@@ -121,14 +121,17 @@ def _wait_sent(server: ServerProcess, deadline: float) -> Timeline:
     return timeline
 
 
-def _wait_typing(server: ServerProcess, plan: Plan, deadline: float) -> None:
-    """Until the window's second half: the part sent at once, the pause, half the window."""
-    while not (runs := server.timeline().runs):
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the server never sent the part of the reply sent at once")
-        time.sleep(0.05)
-    start = runs[0].last + plan.pause if runs[0].delay == 0 else runs[0].first
-    time.sleep(max(0.0, start + plan.window / 2 - time.perf_counter()))
+def _wait_typing(server: ServerProcess, sent: Burst, rate: float, pause: float, asked: float, deadline: float) -> None:
+    """Until the window's second half: after the part sent at once (if any), the pause and
+    half the tokens streamed at the rate."""
+    start = asked
+    if sent.burst:
+        while not (runs := server.timeline().runs):
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the server never sent the part of the reply sent at once")
+            time.sleep(0.05)
+        start = runs[0].last + pause
+    time.sleep(max(0.0, start + (sent.tokens - sent.burst) / rate / 2 - time.perf_counter()))
 
 
 def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> TerminalRun:
@@ -140,11 +143,11 @@ def run_once(server: ServerProcess, shape: str, rate: float, plan: Plan) -> Term
         time.sleep(plan.settle)  # let start-up work finish
         sent = server.script_shape(shape, plan.scale, rate, plan.window, plan.pause)
         with CpuSampler(app.pid) as cpu:
-            mark = app.mark()
+            mark, asked = app.mark(), time.perf_counter()
             app.write(b"Show me all of it\r")
             app.wait_for("streaming…", since=mark, timeout=60)
             deadline = time.perf_counter() + BURST_LIMIT + plan.pause + plan.window
-            _wait_typing(server, plan, deadline)
+            _wait_typing(server, sent, rate, plan.pause, asked, deadline)
             while server.timeline().paced is None and time.perf_counter() < deadline:
                 try:
                     presses.append((*press(app, PRESS_LIMIT), time.perf_counter()))
