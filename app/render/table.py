@@ -118,6 +118,7 @@ class TableBlock:
         self._image_rows: list[int] = []
         self._tabbed = 0  # rows with a tab in a cell
         self._layout: _Layout | None = None
+        self._laid_out: tuple[int, int] | None = None  # (source version, width) of the layout
         self._widths_cache: dict[tuple[object, ...], list[int]] = {}
         self._version = 0
 
@@ -278,6 +279,8 @@ class TableBlock:
 
     def _layout_at(self, width: int) -> _Layout:
         width = max(1, width)
+        if self._layout is not None and self._laid_out == (self._version, width):
+            return self._layout  # the view asks for each row: this once per update
         widths = self._widths(width)
         layout = self._layout
         if layout is None or layout.width != width or layout.widths != widths:
@@ -286,6 +289,7 @@ class TableBlock:
             frame = self._draw(table, widths, width)
             layout = self._layout = _Layout(width, widths, inner, table.columns, frame)
         self._count(layout)
+        self._laid_out = (self._version, width)
         return layout
 
     def _count(self, layout: _Layout) -> None:
