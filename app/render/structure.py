@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from app.render.markdown import block_parser
+from app.render.table_rows import table_continues
 
 ITEMS_PER_SPAN = 16  # list items drawn together: a run of them is parsed at once
 
@@ -92,7 +93,6 @@ class _State:
     item_empty: bool = False  # the item has no content yet (its first line was only the marker)
     item_over: bool = False  # an empty item ended by a blank line: only a next item goes on
     marker: str = ""  # the list's bullet character, or the delimiter after its numbers
-    table_head: str = ""  # the table's header and delimiter rows
     position: int = 0  # where the next line to read starts
 
 
@@ -184,13 +184,6 @@ def table_starts(header: str, delimiter: str) -> bool:
         return False  # the common case, without a parse
     tokens = block_parser().parse(f"{header}\n{delimiter}\n")
     return bool(tokens) and tokens[0].type == "table_open"
-
-
-def _table_continues(head: str, line: str) -> bool:
-    """Whether a line after a table's rows is one more row: markdown-it decides each row
-    apart from the rows before it, so the header, the delimiter row and the line suffice."""
-    tokens = block_parser().parse(f"{head}\n{line}\n")
-    return bool(tokens) and tokens[0].type == "table_open" and tokens[0].map is not None and tokens[0].map[1] >= 3
 
 
 def _holds_last_line(window: str, kinds: tuple[str, ...], before: str = "") -> bool:
@@ -311,7 +304,7 @@ class Structure:
         if mode is _Mode.PARAGRAPH:
             handled = self._paragraph_line(line, start, stop, after)
         elif mode is _Mode.TABLE:
-            handled = _table_continues(state.table_head, line)
+            handled = table_continues(line)  # markdown-it reads each row apart from the others
             if handled:
                 self._extend(after, stop)
         elif mode is _Mode.LIST:
@@ -344,7 +337,6 @@ class Structure:
         self.spans.pop()
         self._open(Kind.TABLE, header_start, after, stop)
         state.mode = _Mode.TABLE
-        state.table_head = self._text[header_start:stop]
         state.last_line = (start, stop)
         return True
 
@@ -394,7 +386,6 @@ class Structure:
                 span.body_end = header_start - 1
             self._open(Kind.TABLE, header_start, after, stop)
             self._state.mode = _Mode.TABLE
-            self._state.table_head = self._text[header_start:stop]
             return True
         if _interrupts_paragraph(line):
             return False
