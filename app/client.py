@@ -42,6 +42,7 @@ from app.servers.capabilities import OLLAMA_CAPABILITIES, Capabilities
 from app.servers.transport import (
     OLLAMA_WORDING,
     SHORT_TIMEOUT,
+    HttpClient,
     LineSplitter,
     OverlongLine,
     Wording,
@@ -136,7 +137,7 @@ class _Ends(Protocol):
 _Item = TypeVar("_Item", bound=_Ends)
 
 
-class OllamaClient:
+class OllamaClient(HttpClient):
     """One Ollama server. Credentials in the URL become Basic auth (and win over `api_key`,
     which is sent as a Bearer token, as ollama.com expects)."""
 
@@ -153,23 +154,6 @@ class OllamaClient:
         self._base_url, credentials = split_credentials(base_url)
         self._wording = wording
         self._http = open_http(self._base_url, auth=credentials, api_key=api_key, transport=transport)
-
-    @property
-    def base_url(self) -> str:
-        """The server URL without credentials, safe to show."""
-        return self._base_url
-
-    def __repr__(self) -> str:
-        return f"OllamaClient({self._base_url!r})"
-
-    async def __aenter__(self) -> OllamaClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     async def version(self) -> str:
         version = (await self._json("GET", "/api/version")).get("version")

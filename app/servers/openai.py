@@ -48,6 +48,7 @@ from app.servers.capabilities import OPENAI_CAPABILITIES, Capabilities
 from app.servers.openai_wire import DONE, ReplyStream, chat_body, error_message, generate_body, parse_model_list
 from app.servers.transport import (
     SHORT_TIMEOUT,
+    HttpClient,
     LineSplitter,
     OverlongLine,
     Wording,
@@ -75,7 +76,7 @@ def with_v1(url: str) -> str:
     return url if httpx.URL(url).path.strip("/") else url + "/v1"
 
 
-class OpenAIClient:
+class OpenAIClient(HttpClient):
     """One OpenAI-compatible server. Credentials in the URL become Basic auth; `api_key` is
     sent as `Authorization: Bearer`."""
 
@@ -93,23 +94,6 @@ class OpenAIClient:
         self._base_url = with_v1(url)
         self._wording = wording
         self._http = open_http(self._base_url, auth=credentials, api_key=api_key, transport=transport)
-
-    @property
-    def base_url(self) -> str:
-        """The endpoint's URL (with `/v1`) without credentials, safe to show."""
-        return self._base_url
-
-    def __repr__(self) -> str:
-        return f"OpenAIClient({self._base_url!r})"
-
-    async def __aenter__(self) -> OpenAIClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     async def version(self) -> str:
         return ""  # the OpenAI API has no version call

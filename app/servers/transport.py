@@ -14,6 +14,7 @@ import re
 import ssl
 from dataclasses import dataclass
 from time import monotonic
+from typing import Self
 
 import httpx
 
@@ -111,6 +112,30 @@ def is_loopback(url: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class HttpClient:
+    """What the clients share: their connection pool, a URL safe to show, and closing it."""
+
+    _base_url: str
+    _http: httpx.AsyncClient
+
+    @property
+    def base_url(self) -> str:
+        """The server's URL without credentials, safe to show."""
+        return self._base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
 
 class LineSplitter:
