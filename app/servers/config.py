@@ -29,14 +29,13 @@ from typing import Any
 import httpx
 
 from app.host import parse_host, split_credentials
+from app.variables import expand
 
 SERVERS_KEY = "servers"
 LOCAL = "local"  # the server of --host / OLLAMA_HOST / host
 KINDS = ("ollama", "openai")
 NAME = re.compile(r"[A-Za-z0-9_-]+")  # it follows the "@" of `model@server`
 _KEYS = ("kind", "url", "api_key")
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ServerConfigError(ValueError):
@@ -103,7 +102,7 @@ def _server(name: str, section: object, environ: Mapping[str, str]) -> ServerCon
     if api_key is not None and not isinstance(api_key, str):
         raise ServerConfigError(f"{where}.api_key must be a string.")
     if api_key is not None:
-        api_key = _expand(api_key, environ, f"{where}.api_key")
+        api_key = expand(api_key, environ, f"{where}.api_key", error=ServerConfigError)
     return ServerConfig(
         name=name,
         kind=kind,
@@ -131,18 +130,6 @@ def _openai_url(url: str, where: str) -> str:
     if not host:
         raise ServerConfigError(f"{where}.url names no host.")
     return url.rstrip("/")
-
-
-def _expand(value: str, environ: Mapping[str, str], where: str) -> str:
-    def variable(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if not _VARIABLE_NAME.fullmatch(name):
-            raise ServerConfigError(f"{where} uses ${{{name}}}, which is not a variable name.")
-        if name not in environ:
-            raise ServerConfigError(f"{where} uses ${{{name}}}, which is not set in the environment.")
-        return environ[name]
-
-    return _VARIABLE.sub(variable, value)
 
 
 def _shown(value: object) -> str:

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.variables import expand
+
 DEFAULT_MAX_TOOL_ROUNDS = 10
 DEFAULT_TOOL_TIMEOUT = 60.0  # seconds
 
@@ -27,8 +29,6 @@ MCP_SERVERS_KEY = "mcp_servers"
 SEPARATOR = "__"  # between a server's name and its tool's, in the names the model sees
 _SERVER_KEYS = ("command", "args", "env", "url", "headers", "auto_approve", "enabled")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(ValueError):
@@ -122,21 +122,14 @@ def resolve(config: ToolServerConfig, environ: Mapping[str, str]) -> ResolvedSer
     Raises ConfigError naming the key and the variable when one is not set.
     """
     where = _key(MCP_SERVERS_KEY, config.name)
-    env = tuple((name, _expand(value, environ, f"{where}.env.{_key(name)}")) for name, value in config.env)
-    headers = tuple((name, _expand(value, environ, f"{where}.headers.{_key(name)}")) for name, value in config.headers)
+    env = tuple(
+        (name, expand(value, environ, f"{where}.env.{_key(name)}", error=ConfigError)) for name, value in config.env
+    )
+    headers = tuple(
+        (name, expand(value, environ, f"{where}.headers.{_key(name)}", error=ConfigError))
+        for name, value in config.headers
+    )
     return ResolvedServer(config, env, headers)
-
-
-def _expand(value: str, environ: Mapping[str, str], where: str) -> str:
-    def variable(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if not _NAME.fullmatch(name):
-            raise ConfigError(f"{where} uses ${{{name}}}, which is not a variable name.")
-        if name not in environ:
-            raise ConfigError(f"{where} uses ${{{name}}}, which is not set in the environment.")
-        return environ[name]
-
-    return _VARIABLE.sub(variable, value)
 
 
 def _server(name: str, section: object) -> ToolServerConfig:
