@@ -36,7 +36,7 @@ SECRET = "s3cr3t-Token-4f9a1c"
 
 
 def stdio(name: str = "local", **options: object) -> ToolServerConfig:
-    return ToolServerConfig(name, command=sys.executable, args=(STDIO,), **options)  # type: ignore[arg-type]
+    return ToolServerConfig(name, command=sys.executable, args=(STDIO,), **options)  # type: ignore[arg-type]  # options: keyword arguments the test names
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ async def make() -> AsyncIterator[Make]:
     made: list[ToolServers] = []
 
     def build(*configs: ToolServerConfig, **options: object) -> ToolServers:
-        servers = ToolServers(configs, **options)  # type: ignore[arg-type]
+        servers = ToolServers(configs, **options)  # type: ignore[arg-type]  # options: keyword arguments the test names
         made.append(servers)
         return servers
 
@@ -162,11 +162,11 @@ async def test_tool_names_are_unique_across_servers_and_map_back(make: Make, htt
     names = [definition.name for definition in servers.definitions()]
     assert len(names) == len(set(names)) == 2 * len(TOOL_NAMES)
     assert {"a__echo", "b__echo"} <= set(names)
-    assert servers.find("b__echo").server == "b"  # type: ignore[union-attr]
+    assert servers.find("b__echo").server == "b"  # type: ignore[union-attr]  # None would fail the assertion anyway
     assert servers.find("echo") is None  # both have it: a bare name could mean either
 
     policy = ToolPolicy().with_server("b", False)
-    assert servers.find("echo", policy).qualified == "a__echo"  # type: ignore[union-attr]
+    assert servers.find("echo", policy).qualified == "a__echo"  # type: ignore[union-attr]  # None would fail the assertion anyway
     assert all(name.startswith("a__") for name in (d.name for d in servers.definitions(policy)))
     servers.set_tool_enabled("a__die", False)
     assert "a__die" not in [tool.qualified for tool in servers.tools(policy)]

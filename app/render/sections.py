@@ -295,7 +295,7 @@ class ParagraphSection(DrawnSection):
         return ParagraphBlock(CONSOLE, parser())
 
     def _set(self, drawing: Drawing, source: str) -> None:
-        drawing.set_source(source)  # type: ignore[attr-defined]
+        drawing.set_source(source)  # type: ignore[attr-defined]  # what _make made: typed lazily, not imported
 
 
 class FenceSection(DrawnSection):
@@ -322,7 +322,7 @@ class FenceSection(DrawnSection):
         return CodeBlock(self.span.lexer_name, self.code_theme, CONSOLE)
 
     def _set(self, drawing: Drawing, source: str) -> None:
-        drawing.set_code(source)  # type: ignore[attr-defined]
+        drawing.set_code(source)  # type: ignore[attr-defined]  # what _make made: typed lazily, not imported
 
 
 def _dedent(line: str, indent: int) -> str:
@@ -343,7 +343,7 @@ class TableSection(DrawnSection):
         return TableBlock(CONSOLE, parser())
 
     def _set(self, drawing: Drawing, source: str) -> None:
-        drawing.set_source(source)  # type: ignore[attr-defined]
+        drawing.set_source(source)  # type: ignore[attr-defined]  # what _make made: typed lazily, not imported
 
 
 _KINDS: dict[Kind, type[Section]] = {
