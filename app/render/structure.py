@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 from app.render.markdown import block_parser
-from app.render.table_rows import table_continues
 
 ITEMS_PER_SPAN = 16  # list items drawn together: a run of them is parsed at once
 
@@ -304,6 +303,8 @@ class Structure:
         if mode is _Mode.PARAGRAPH:
             handled = self._paragraph_line(line, start, stop, after)
         elif mode is _Mode.TABLE:
+            from app.render.table_rows import table_continues  # Rich's Markdown loads with the first table
+
             handled = table_continues(line)  # markdown-it reads each row apart from the others
             if handled:
                 self._extend(after, stop)
