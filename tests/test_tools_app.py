@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import SIZE, screen_text, type_text, wait_until
-from ollama_server import ChatScript, FakeOllama, tool_call
+from ollama_server import ChatScript, FakeOllama, make_model, tool_call
 from textual.pilot import Pilot
 from textual.widgets import SelectionList
 
@@ -617,3 +617,31 @@ async def test_a_servers_secrets_are_masked_in_the_debug_log_once_it_starts(
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+async def test_a_tool_round_on_an_openai_compatible_server(
+    ollama: FakeOllama, tui: Callable[..., OllamaTui], config: Callable[..., Path]
+) -> None:
+    """The same loop when the model is on a vLLM-like server: the tools go as OpenAI's
+    `tools`, the call comes back as `tool_calls` deltas, the result goes back with its id."""
+    with FakeOllama() as cluster:
+        cluster.openai_only = True
+        cluster.models = [make_model("Qwen/Qwen3-8B", "qwen3", "8.2B", "BF16", 0, ("completion", "tools"))]
+        cluster.enqueue(calls(("local__echo", {"text": "hi"})), ChatScript(tokens=["It says hi."]))
+        servers = f'[servers.cluster]\nkind = "openai"\nurl = "{cluster.url}/v1"\n'
+        app = tui(config(LOCAL + servers), "--model", "Qwen/Qwen3-8B@cluster")
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            screen = chat(pilot)
+            await wait_until(pilot, lambda: screen.current.address == "Qwen/Qwen3-8B@cluster")
+            await wait_until(pilot, lambda: screen.tool_servers.status("local").state is ServerState.RUNNING)
+            await send(pilot, "Say hi")
+            await wait_until(pilot, asked(screen, "local__echo"))
+            await pilot.press("y")
+            await wait_until(pilot, idle(screen, 2))
+            assert "It says hi." in screen_text(app)
+        first, second = cluster.bodies("/v1/chat/completions")
+        assert "local__echo" in [tool["function"]["name"] for tool in first["tools"]]
+        call = second["messages"][1]["tool_calls"][0]
+        assert call["function"]["name"] == "local__echo" and json.loads(call["function"]["arguments"]) == {"text": "hi"}
+        assert second["messages"][2] == {"role": "tool", "content": "hi", "tool_call_id": call["id"]}
+        assert sent(ollama) == []  # nothing went to the local Ollama
